@@ -1,0 +1,85 @@
+"""Argument checks shared by the package.
+
+Every bad argument raises a ``ValueError`` or ``TypeError`` whose message names
+the argument, what was expected and what was received, so that a learner can
+fix the call without reading the source.
+"""
+from __future__ import annotations
+
+from numbers import Real
+from typing import Iterable
+
+import numpy as np
+
+
+def check_choice(value, name: str, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise ``ValueError``."""
+    choices = list(choices)
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_positive(value, name: str) -> float:
+    """Return ``value`` as a float if it is a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a positive number, got {type(value).__name__} {value!r}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def check_in_range(value, name: str, low: float, high: float,
+                   low_open: bool = False, high_open: bool = False) -> float:
+    """Return ``value`` as a float if it lies in the interval from low to high."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if not np.isfinite(value) or too_low or too_high:
+        left, right = "(" if low_open else "[", ")" if high_open else "]"
+        raise ValueError(f"{name} must be in {left}{low}, {high}{right}, got {value!r}")
+    return float(value)
+
+
+def check_int(value, name: str, minimum: int = 1) -> int:
+    """Return ``value`` if it is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_matrix(x, name: str, width: int | None = None, dtype=None) -> np.ndarray:
+    """Check that ``x`` is a 2-D floating array (batch, width) and return it.
+
+    ``width`` is the number of columns expected; ``dtype`` the floating dtype
+    expected (numgan never mixes float32 and float64 silently).
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be 2-D with shape (batch, features), got shape {x.shape}")
+    if width is not None and x.shape[1] != width:
+        raise ValueError(f"{name} must have {width} columns, got shape {x.shape}")
+    if dtype is not None and x.dtype != dtype:
+        raise TypeError(
+            f"{name} must have dtype {np.dtype(dtype).name} like the network, got {x.dtype.name}; "
+            f"convert it with {name}.astype(np.{np.dtype(dtype).name})")
+    return x
+
+
+def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    """Raise ``ValueError`` unless two arrays have the same shape."""
+    if a.shape != b.shape:
+        raise ValueError(f"{name_b} must have the shape of {name_a} {a.shape}, got {b.shape}")
+
+
+def as_float_array(x, name: str) -> np.ndarray:
+    """Return ``x`` as a floating numpy array (no copy when it is one already)."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"{name} must be a floating array (float32 or float64), got dtype {x.dtype.name}")
+    return x

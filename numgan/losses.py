@@ -1,0 +1,92 @@
+"""Losses, each returning ``(value, gradient)``.
+
+``value`` is a Python float, the mean over all elements; the gradient has the
+shape and dtype of the prediction, ready to be passed to a network's backward.
+Derivations: ``docs/backprop.md#binary-cross-entropy-from-logits`` and below.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_float_array, check_same_shape
+from .layers import stable_sigmoid
+
+
+def _targets_like(targets, logits: np.ndarray, name: str = "targets") -> np.ndarray:
+    """Targets as an array of the logits' shape and dtype (a number is broadcast)."""
+    if np.isscalar(targets):
+        return np.full_like(logits, targets)
+    targets = as_float_array(targets, name)
+    check_same_shape(logits, targets, "logits", name)
+    return targets.astype(logits.dtype, copy=False)
+
+
+def bce_with_logits(logits: np.ndarray, targets) -> tuple[float, np.ndarray]:
+    """Binary cross-entropy of ``sigmoid(s)`` against ``y``, computed from the logits ``s``.
+
+    Per element::
+
+        l(s, y) = -y log sigmoid(s) - (1 - y) log(1 - sigmoid(s))
+                = max(s, 0) - s * y + log1p(exp(-|s|))        (no overflow, exact at |s| = 1000)
+        dl/ds   = sigmoid(s) - y
+
+    Returns the mean over all ``n`` elements and ``dL/ds = (sigmoid(s) - y) / n``.
+    ``targets`` is an array of the shape of ``logits`` or one number (e.g. 1.0
+    for "real"). See ``docs/backprop.md#binary-cross-entropy-from-logits``.
+    """
+    s = as_float_array(logits, "logits")
+    y = _targets_like(targets, s)
+    losses = np.maximum(s, 0) - s * y + np.log1p(np.exp(-np.abs(s)))
+    n = s.size
+    return float(losses.mean()), (stable_sigmoid(s) - y) / n
+
+
+def mse(pred: np.ndarray, target) -> tuple[float, np.ndarray]:
+    """Mean squared error ``L = mean((p - t)**2)``; ``dL/dp = 2 (p - t) / n``.
+
+    ``target`` is an array of the shape of ``pred`` or one number
+    (``docs/backprop.md#mean-squared-error``).
+    """
+    p = as_float_array(pred, "pred")
+    t = _targets_like(target, p, "target")
+    diff = p - t
+    return float(np.mean(diff * diff)), (2 / p.size) * diff
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by the row maximum so that ``exp`` never overflows."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Cross-entropy of ``softmax(logits)`` against integer class ``labels``.
+
+    ``logits`` (N, C), ``labels`` (N,) integers in ``[0, C)``::
+
+        L = -(1/N) sum_i log softmax(s_i)[y_i]
+          = (1/N) sum_i (logsumexp(s_i) - s_i[y_i])
+        dL/ds_i = (softmax(s_i) - onehot(y_i)) / N
+
+    The gradient uses the whole softmax Jacobian, which collapses to this form
+    (``docs/backprop.md#softmax-cross-entropy``).
+    """
+    s = as_float_array(logits, "logits")
+    if s.ndim != 2:
+        raise ValueError(f"logits must be 2-D with shape (batch, classes), got shape {s.shape}")
+    labels = np.asarray(labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"labels must be integers, got dtype {labels.dtype.name}")
+    if labels.shape != (s.shape[0],):
+        raise ValueError(f"labels must have shape ({s.shape[0]},), got {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= s.shape[1]):
+        raise ValueError(f"labels must lie in [0, {s.shape[1]}), got values from {labels.min()} to {labels.max()}")
+    n = s.shape[0]
+    rows = np.arange(n)
+    z = s - s.max(axis=1, keepdims=True)
+    log_sum = np.log(np.exp(z).sum(axis=1))
+    value = float(np.mean(log_sum - z[rows, labels]))
+    grad = softmax(s)
+    grad[rows, labels] -= 1
+    return value, grad / n

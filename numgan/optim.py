@@ -1,0 +1,191 @@
+"""Optimizers: SGD (with momentum, Nesterov) and Adam (with bias correction).
+
+An optimizer is made for one network's parameters and keeps its own state
+(never shared across networks)::
+
+    opt = Adam(net.params, lr=2e-4, betas=(0.5, 0.999))
+    _, grads = net.backward(dy, cache)
+    opt.step(grads)                    # updates net.params in place
+
+When the parameters tile one flat buffer (as a ``Sequential``'s do) and the
+grads tile one too (as ``Sequential.backward``'s do), each update is a few
+vectorised operations on the flat arrays; otherwise the same formulas run once
+per array. Derivations: ``docs/adam.md``.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from ._checks import check_in_range, check_positive
+from .network import tiling_buffer
+
+
+class Optimizer:
+    """Holds the parameters, flat state buffers and the step counter ``t``."""
+
+    state_names: tuple[str, ...] = ()
+
+    def __init__(self, params: Mapping[str, np.ndarray], lr: float) -> None:
+        if not isinstance(params, Mapping) or not params:
+            raise TypeError(f"params must be a non-empty dict of name -> array (e.g. net.params), "
+                            f"got {type(params).__name__}")
+        for name, p in params.items():
+            if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
+                raise TypeError(f"params[{name!r}] must be a floating numpy array, got {type(p).__name__}")
+        dtypes = {p.dtype for p in params.values()}
+        if len(dtypes) != 1:
+            raise TypeError(f"params must share one dtype, got {sorted(d.name for d in dtypes)}")
+        self.params = dict(params)
+        self.dtype = dtypes.pop()
+        self.lr = check_positive(lr, "lr")
+        self.t = 0
+        self._flat_params = tiling_buffer(self.params.values())
+        size = sum(p.size for p in self.params.values())
+        # One flat buffer per state variable, with a view per parameter.
+        self._flat_state = {s: np.zeros(size, dtype=self.dtype) for s in self.state_names}
+        self._state = {s: self._views(buf) for s, buf in self._flat_state.items()}
+
+    def _views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        views, start = {}, 0
+        for name, p in self.params.items():
+            views[name] = flat[start:start + p.size].reshape(p.shape)
+            start += p.size
+        return views
+
+    def _check_grads(self, grads: Mapping[str, np.ndarray]) -> None:
+        if not isinstance(grads, Mapping) or set(grads) != set(self.params):
+            got = sorted(grads) if isinstance(grads, Mapping) else type(grads).__name__
+            raise ValueError(f"grads must have the keys of params {sorted(self.params)}, got {got}")
+        for name, g in grads.items():
+            p = self.params[name]
+            if not isinstance(g, np.ndarray) or g.shape != p.shape:
+                shape = g.shape if isinstance(g, np.ndarray) else type(g).__name__
+                raise ValueError(f"grads[{name!r}] must have shape {p.shape}, got {shape}")
+            if g.dtype != self.dtype:
+                raise TypeError(f"grads[{name!r}] must have dtype {self.dtype.name}, got {g.dtype.name}")
+
+    def step(self, grads: Mapping[str, np.ndarray]) -> None:
+        """Update every parameter in place from ``grads`` (keyed like ``params``)."""
+        self._check_grads(grads)
+        self.t += 1
+        flat_grads = tiling_buffer(grads[name] for name in self.params)
+        if self._flat_params is not None and flat_grads is not None:
+            self._update(self._flat_params, flat_grads, self._flat_state)
+        else:
+            for name, p in self.params.items():
+                self._update(p, grads[name], {s: self._state[s][name] for s in self.state_names})
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """The optimizer's state as plain numbers and arrays (copies)."""
+        out = {"t": self.t, "lr": self.lr, **self._hyper()}
+        for s in self.state_names:
+            for name, arr in self._state[s].items():
+                out[f"{s}.{name}"] = arr.copy()
+        return out
+
+    def load_state_dict(self, state: Mapping) -> None:
+        """Restore a state made by :meth:`state_dict` (hyper-parameters included)."""
+        expected = {"t", "lr", *self._hyper(), *(f"{s}.{n}" for s in self.state_names for n in self.params)}
+        if not isinstance(state, Mapping) or set(state) != expected:
+            got = sorted(state) if isinstance(state, Mapping) else type(state).__name__
+            raise ValueError(f"state must have the keys {sorted(expected)}, got {got}")
+        for s in self.state_names:
+            for name, arr in self._state[s].items():
+                value = np.asarray(state[f"{s}.{name}"])
+                if value.shape != arr.shape:
+                    raise ValueError(f"state[{s + '.' + name!r}] must have shape {arr.shape}, got {value.shape}")
+                arr[...] = value
+        self.t = int(state["t"])
+        self.lr = check_positive(float(state["lr"]), "lr")
+        self._set_hyper(state)
+
+    def _hyper(self) -> dict:
+        return {}
+
+    def _set_hyper(self, state: Mapping) -> None:
+        pass
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum.
+
+    With velocity ``v`` (zero at the start) and momentum ``mu``
+    (``docs/adam.md#sgd-and-momentum``)::
+
+        v = mu * v + g
+        p = p - lr * (g + mu * v)     if nesterov
+        p = p - lr * v                otherwise
+
+    ``mu = 0`` is plain gradient descent ``p = p - lr * g``.
+    """
+
+    state_names = ("velocity",)
+
+    def __init__(self, params, lr: float, momentum: float = 0.0, nesterov: bool = False) -> None:
+        super().__init__(params, lr)
+        self.momentum = check_in_range(momentum, "momentum", 0.0, 1.0, high_open=True)
+        if nesterov and self.momentum == 0:
+            raise ValueError(f"nesterov=True needs momentum > 0, got momentum={momentum!r}")
+        self.nesterov = bool(nesterov)
+
+    def _update(self, p, g, state):
+        v = state["velocity"]
+        v *= self.momentum
+        v += g
+        p -= self.lr * (g + self.momentum * v if self.nesterov else v)
+
+    def _hyper(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+    def _set_hyper(self, state):
+        self.momentum, self.nesterov = float(state["momentum"]), bool(state["nesterov"])
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015) with bias correction; GAN defaults ``betas=(0.5, 0.999)``.
+
+    At step ``t = 1, 2, ...`` with gradient ``g`` (``docs/adam.md#adam``)::
+
+        g     = g + weight_decay * p                 (L2 penalty, when > 0)
+        m     = beta1 * m + (1 - beta1) * g          first moment
+        v     = beta2 * v + (1 - beta2) * g**2       second moment
+        m_hat = m / (1 - beta1**t)                   bias correction
+        v_hat = v / (1 - beta2**t)
+        p     = p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    beta1 = 0.5 as in DCGAN (Radford et al., 2016) rather than the usual 0.9.
+    """
+
+    state_names = ("m", "v")
+
+    def __init__(self, params, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        self.beta1 = check_in_range(betas[0], "betas[0]", 0.0, 1.0, high_open=True)
+        self.beta2 = check_in_range(betas[1], "betas[1]", 0.0, 1.0, high_open=True)
+        self.eps = check_positive(eps, "eps")
+        self.weight_decay = check_in_range(weight_decay, "weight_decay", 0.0, np.inf)
+
+    def _update(self, p, g, state):
+        m, v = state["m"], state["v"]
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        m += (1 - self.beta1) * (g - m)          # m = beta1 m + (1 - beta1) g
+        v += (1 - self.beta2) * (g * g - v)      # v = beta2 v + (1 - beta2) g^2
+        m_hat_scale = 1 / (1 - self.beta1 ** self.t)
+        v_hat_scale = 1 / (1 - self.beta2 ** self.t)
+        p -= (self.lr * m_hat_scale) * m / (np.sqrt(v_hat_scale * v) + self.eps)
+
+    def _hyper(self):
+        return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, "weight_decay": self.weight_decay}
+
+    def _set_hyper(self, state):
+        self.beta1, self.beta2 = float(state["beta1"]), float(state["beta2"])
+        self.eps, self.weight_decay = float(state["eps"]), float(state["weight_decay"])

@@ -1,0 +1,120 @@
+"""Sequential, mlp and the seed presets: gradients, the flat buffer, dtypes."""
+import numpy as np
+import pytest
+
+from numgan import (Dense, LeakyReLU, Sequential, Sigmoid, Tanh, ReLU, Identity, check_network, mlp,
+                    seed_discriminator, seed_generator)
+from numgan.network import tiling_buffer
+
+
+def six_layer_net(dtype=np.float64):
+    rng = np.random.default_rng(0)
+    return Sequential([
+        Dense(4, 7, dtype=dtype, rng=rng), LeakyReLU(0.2),
+        Dense(7, 6, init="glorot", dtype=dtype, rng=rng), Tanh(),
+        Dense(6, 5, init="he_uniform", dtype=dtype, rng=rng), ReLU(),
+        Dense(5, 5, init="glorot_uniform", dtype=dtype, rng=rng), Identity(),
+        Dense(5, 3, dtype=dtype, rng=rng), Sigmoid(),
+    ])
+
+
+def test_sequential_of_mixed_activations_gradients(rng):
+    net = six_layer_net()
+    report = check_network(net, rng.standard_normal((5, 4)))
+    assert [e.name for e in report.entries] == ["x", "0.W", "0.b", "2.W", "2.b", "4.W", "4.b",
+                                                "6.W", "6.b", "8.W", "8.b"]
+    assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("out_activation", [None, "sigmoid", "tanh"])
+@pytest.mark.parametrize("activation", ["leaky_relu", "relu", "tanh", "sigmoid"])
+def test_mlp_gradients(rng, activation, out_activation):
+    net = mlp([3, 8, 8, 2], activation, out_activation, dtype=np.float64, seed=1)
+    assert check_network(net, rng.standard_normal((4, 3))).ok
+
+
+def test_seed_generator_gradients(rng):
+    G = seed_generator(z_dim=4, out_dim=2, dtype=np.float64, seed=0)
+    widths = [layer.out_features for layer in G.layers if isinstance(layer, Dense)]
+    assert widths == [128, 256, 512, 1024, 1024, 512, 256, 128, 64, 32, 2]
+    assert isinstance(G.layers[-1], Sigmoid)
+    report = check_network(G, rng.standard_normal((3, 4)), max_entries=12)
+    assert len(report.entries) == 1 + 2 * 11
+    assert report.ok, str(report)
+
+
+def test_seed_discriminator_gradients(rng):
+    D = seed_discriminator(in_dim=2, dtype=np.float64, seed=0)
+    widths = [layer.out_features for layer in D.layers if isinstance(layer, Dense)]
+    assert widths == [1024, 512, 256, 128, 64, 32, 1]
+    assert isinstance(D.layers[-1], Dense)  # it returns the logit
+    report = check_network(D, rng.standard_normal((3, 2)), max_entries=12)
+    assert report.ok, str(report)
+
+
+def test_params_live_in_one_flat_buffer():
+    net = mlp([3, 5, 2], seed=0)
+    assert list(net.params) == ["0.W", "0.b", "2.W", "2.b"]
+    assert net.n_params == 3 * 5 + 5 + 5 * 2 + 2
+    assert tiling_buffer(net.params.values()) is net.flat_params
+    net.flat_params[:] = 0.5
+    assert np.all(net.layers[0].params["W"] == 0.5)  # the layers see the buffer
+
+
+def test_backward_grads_tile_a_fresh_buffer_each_call(rng):
+    net = mlp([3, 5, 2], dtype=np.float64, seed=0)
+    x = rng.standard_normal((4, 3))
+    y, cache = net.forward(x)
+    _, g1 = net.backward(np.ones_like(y), cache)
+    _, g2 = net.backward(2 * np.ones_like(y), cache)
+    assert tiling_buffer(g1[k] for k in net.params) is not None
+    np.testing.assert_allclose(g2["0.W"], 2 * g1["0.W"])  # g1 was not overwritten
+    assert list(g1) == list(net.params)
+
+
+def test_tiling_buffer_rejects_separate_arrays():
+    assert tiling_buffer([np.zeros(3), np.zeros(2)]) is None
+    buf = np.zeros(5)
+    assert tiling_buffer([buf[:3], buf[3:]]) is buf
+    assert tiling_buffer([buf[3:], buf[:3]]) is None  # wrong order
+    assert tiling_buffer([buf[:3]]) is None  # does not cover the buffer
+
+
+def test_mlp_is_reproducible_from_a_seed():
+    a, b = mlp([3, 5, 2], seed=7), mlp([3, 5, 2], seed=7)
+    np.testing.assert_array_equal(a.flat_params, b.flat_params)
+    assert not np.array_equal(a.flat_params, mlp([3, 5, 2], seed=8).flat_params)
+
+
+def test_float32_and_float64_nets_from_one_seed_agree():
+    a, b = mlp([3, 5, 2], seed=7, dtype=np.float32), mlp([3, 5, 2], seed=7, dtype=np.float64)
+    np.testing.assert_allclose(a.flat_params, b.flat_params, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_kept_through_forward_and_backward(rng, dtype):
+    net = six_layer_net(dtype)
+    x = rng.standard_normal((5, 4)).astype(dtype)
+    y, cache = net.forward(x)
+    dx, grads = net.backward(np.ones_like(y), cache)
+    assert y.dtype == dtype and dx.dtype == dtype
+    assert all(g.dtype == dtype for g in grads.values())
+    assert all(a.dtype == dtype for c in cache if isinstance(c, np.ndarray) for a in [c])
+
+
+def test_init_scales(rng):
+    net = mlp([1000, 1000, 1000], init="he", alpha=0.0, activation="relu", seed=0, dtype=np.float64)
+    assert net.params["0.W"].std() == pytest.approx(np.sqrt(2 / 1000), rel=0.01)
+    net = mlp([1000, 1000, 1000], init="glorot_uniform", seed=0, dtype=np.float64)
+    W = net.params["0.W"]
+    assert W.std() == pytest.approx(np.sqrt(2 / 2000), rel=0.01)
+    assert np.abs(W).max() <= np.sqrt(6 / 2000)
+    assert np.all(net.params["0.b"] == 0)
+
+
+def test_astype_copies(rng):
+    net = mlp([3, 5, 2], seed=0)
+    net64 = net.astype(np.float64)
+    assert net64.dtype == np.float64 and net.dtype == np.float32
+    net64.flat_params[:] = 0
+    assert np.any(net.flat_params != 0)
