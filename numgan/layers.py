@@ -28,7 +28,13 @@ from .init import init_weight, zeros_bias
 
 
 class Layer:
-    """Base class: a layer with parameters ``params`` (a dict of arrays)."""
+    """Base class: a layer with parameters ``params`` (a dict of arrays).
+
+    Elementwise activations ``y = f(x)`` also give ``derivative(cache) = f'(x)``
+    and ``second_derivative(cache) = f''(x)`` (``None`` where it is zero), which
+    the gradient penalties need for their backward pass through the backward
+    pass (``docs/gradient-penalty.md``).
+    """
 
     params: dict[str, np.ndarray]
 
@@ -130,6 +136,14 @@ class LeakyReLU(Layer):
         slope = cache
         return dy * slope, {}
 
+    def derivative(self, cache):
+        """``f'(x)`` from the cache: the slope."""
+        return cache
+
+    def second_derivative(self, cache):
+        """``f''(x) = 0`` away from the kink: ``None`` says "zero, skip it"."""
+        return None
+
     def __repr__(self) -> str:
         return f"LeakyReLU(alpha={self.alpha})"
 
@@ -169,6 +183,16 @@ class Sigmoid(Layer):
         y = cache
         return dy * y * (1 - y), {}
 
+    def derivative(self, cache):
+        """``f'(x) = y (1 - y)``."""
+        y = cache
+        return y * (1 - y)
+
+    def second_derivative(self, cache):
+        """``f''(x) = y (1 - y) (1 - 2 y)`` (used by gradient penalties)."""
+        y = cache
+        return y * (1 - y) * (1 - 2 * y)
+
 
 class Tanh(Layer):
     """``y = tanh(x)``; ``dx = dy * (1 - y**2)`` (``docs/backprop.md#tanh``)."""
@@ -181,6 +205,16 @@ class Tanh(Layer):
         y = cache
         return dy * (1 - y * y), {}
 
+    def derivative(self, cache):
+        """``f'(x) = 1 - y**2``."""
+        y = cache
+        return 1 - y * y
+
+    def second_derivative(self, cache):
+        """``f''(x) = -2 y (1 - y**2)`` (used by gradient penalties)."""
+        y = cache
+        return -2 * y * (1 - y * y)
+
 
 class Identity(Layer):
     """``y = x``; ``dx = dy``."""
@@ -190,6 +224,14 @@ class Identity(Layer):
 
     def backward(self, dy, cache, param_grads=True, out=None):
         return dy, {}
+
+    def derivative(self, cache):
+        """``f'(x) = 1``."""
+        return 1
+
+    def second_derivative(self, cache):
+        """``f''(x) = 0``: ``None`` says "zero, skip it"."""
+        return None
 
 
 ACTIVATIONS = {

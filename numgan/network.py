@@ -73,13 +73,13 @@ class Sequential:
         self._shapes = {f"{i}.{k}": p.shape for i, layer in enumerate(layers) for k, p in layer.params.items()}
         size = sum(int(np.prod(s)) for s in self._shapes.values())
         self.flat_params = np.empty(size, dtype=self.dtype)
-        self.params = self._views(self.flat_params)
+        self.params = self.views(self.flat_params)
         for i, layer in enumerate(layers):
             for k in layer.params:
                 self.params[f"{i}.{k}"][...] = layer.params[k]
                 layer.params[k] = self.params[f"{i}.{k}"]
 
-    def _views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+    def views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
         """Views of ``flat`` with the names and shapes of the parameters."""
         views, start = {}, 0
         for name, shape in self._shapes.items():
@@ -129,7 +129,7 @@ class Sequential:
             raise ValueError(f"cache must be the list returned by this network's forward "
                              f"({len(self.layers)} entries), got {type(cache).__name__}")
         check_matrix(dy, "dy", width=self.out_features, dtype=self.dtype)
-        grads = self._views(np.empty_like(self.flat_params)) if param_grads else {}
+        grads = self.views(np.empty_like(self.flat_params)) if param_grads else {}
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
             out = {k: grads[f"{i}.{k}"] for k in layer.params} if param_grads else None
