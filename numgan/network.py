@@ -20,7 +20,7 @@ import numpy as np
 
 from ._checks import check_choice, check_int, check_matrix
 from .init import INITS
-from .layers import ACTIVATIONS, Dense, Layer, make_activation
+from .layers import ACTIVATIONS, Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh, make_activation
 
 OUT_ACTIVATIONS = (None, "sigmoid", "tanh")
 
@@ -136,6 +136,18 @@ class Sequential:
             dy, _ = layer.backward(dy, cache[i], param_grads=param_grads, out=out)
         return dy, grads
 
+    def spec(self) -> list[dict]:
+        """The architecture as plain data (JSON-ready); :func:`from_spec` rebuilds it."""
+        out = []
+        for layer in self.layers:
+            entry = {"layer": type(layer).__name__}
+            if isinstance(layer, Dense):
+                entry.update(in_features=layer.in_features, out_features=layer.out_features)
+            elif type(layer) is LeakyReLU:
+                entry["alpha"] = layer.alpha
+            out.append(entry)
+        return out
+
     def astype(self, dtype) -> "Sequential":
         """A copy of the network with parameters of ``dtype`` (e.g. float64 for checks)."""
         return Sequential([layer.astype(dtype) for layer in self.layers], dtype=dtype)
@@ -147,6 +159,32 @@ class Sequential:
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential([{inner}], dtype={self.dtype.name}, n_params={self.n_params})"
+
+
+LAYER_TYPES = {cls.__name__: cls for cls in (Dense, LeakyReLU, ReLU, Sigmoid, Tanh, Identity)}
+
+
+def from_spec(spec: list[dict], dtype=np.float32) -> Sequential:
+    """Rebuild a network from :meth:`Sequential.spec` (weights zero, biases zero).
+
+    Used by checkpoints, which then fill in the saved parameters.
+    """
+    if not isinstance(spec, list) or not spec:
+        raise ValueError(f"spec must be a non-empty list of layer descriptions, got {spec!r}")
+    layers: list[Layer] = []
+    for k, entry in enumerate(spec):
+        kind = entry.get("layer") if isinstance(entry, dict) else None
+        if kind not in LAYER_TYPES:
+            raise ValueError(f"spec[{k}] must name a layer among {sorted(LAYER_TYPES)}, got {entry!r}")
+        if kind == "Dense":
+            layer = Dense(entry["in_features"], entry["out_features"], dtype=dtype, rng=0)
+            layer.params["W"][...] = 0
+        elif kind == "LeakyReLU":
+            layer = LeakyReLU(entry["alpha"])
+        else:
+            layer = LAYER_TYPES[kind]()
+        layers.append(layer)
+    return Sequential(layers, dtype=dtype)
 
 
 def mlp(sizes: Sequence[int], activation: str = "leaky_relu", out_activation: str | None = None,

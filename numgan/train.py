@@ -1,0 +1,120 @@
+"""The training loop: batches, history, callbacks, a progress bar, checkpoints, a divergence guard.
+
+::
+
+    history = fit(gan, data, steps=5000, batch_size=256, rng=0)
+
+``data`` is an array of real samples ``(N, d)`` (batches drawn uniformly with
+replacement) or a sampler ``data(n, rng) -> (n, d)`` such as
+``lambda n, rng: numgan.data.ring(n, rng=rng)``. Every random number (batches,
+noise, interpolation coefficients, instance noise) comes from the one ``rng``,
+so the same seed gives the same run bit for bit, and a run resumed from a
+checkpoint (which stores the rng's state) continues exactly as the
+uninterrupted run would.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ._checks import check_int
+from .checkpoint import read_checkpoint, save_checkpoint
+from .gan import GAN, TrainingDiverged
+
+Callback = Callable[[GAN, dict], None]
+
+
+def batch_sampler(data, dtype) -> Callable[[int, np.random.Generator], np.ndarray]:
+    """A function ``(n, rng) -> (n, d)`` batch of real data, from an array or a sampler."""
+    if callable(data):
+        def draw(n, rng):
+            x = data(n, rng)
+            if not isinstance(x, np.ndarray) or x.dtype != dtype:
+                raise TypeError(f"the data sampler must return {np.dtype(dtype).name} arrays, got "
+                                f"{getattr(x, 'dtype', type(x).__name__)}")
+            if not np.all(np.isfinite(x)):
+                raise ValueError("the data sampler returned a batch with NaN or inf")
+            return x
+        return draw
+    if not isinstance(data, np.ndarray):
+        raise TypeError(f"data must be an array of real samples or a sampler function, got {type(data).__name__}")
+    if data.ndim != 2 or data.shape[0] == 0:
+        raise ValueError(f"data must have shape (n_samples, features), got {data.shape}")
+    if data.dtype != dtype:
+        raise TypeError(f"data must have dtype {np.dtype(dtype).name} like the networks, got {data.dtype.name}; "
+                        f"convert it with data.astype(np.{np.dtype(dtype).name})")
+    if not np.all(np.isfinite(data)):
+        bad = int(np.sum(~np.isfinite(data).all(axis=1)))
+        raise ValueError(f"data must be finite, got {bad} rows with NaN or inf")
+    return lambda n, rng: data[rng.integers(0, data.shape[0], size=n)]
+
+
+def fit(gan: GAN, data, steps: int, batch_size: int = 256, rng: np.random.Generator | int | None = None,
+        progress: bool = True, callbacks: Iterable[Callback] = (), checkpoint_path=None,
+        checkpoint_every: int | None = None) -> dict[str, list[float]]:
+    """Run ``gan.train_step`` until ``gan.step == steps``; return ``gan.history``.
+
+    ``batch_size`` real samples per D step (``d_steps * batch_size`` rows per
+    step). Each callback is called as ``callback(gan, record)`` after every
+    step. With ``checkpoint_path``, a checkpoint is written every
+    ``checkpoint_every`` steps (default: only at the end). A step whose loss or
+    gradient is NaN or inf raises :class:`TrainingDiverged`, naming the step
+    and the last good checkpoint. ``rng`` must be the same Generator object
+    across calls (or restored from a checkpoint) for a run to continue exactly.
+    """
+    check_int(steps, "steps", minimum=0)
+    check_int(batch_size, "batch_size")
+    if batch_size % gan.pack:
+        raise ValueError(f"batch_size must be a multiple of pack={gan.pack}, got {batch_size}")
+    if checkpoint_every is not None:
+        check_int(checkpoint_every, "checkpoint_every")
+    rng = np.random.default_rng(rng)
+    draw = batch_sampler(data, gan.dtype)
+    callbacks = list(callbacks)
+    bar = tqdm(total=steps, initial=min(gan.step, steps), disable=not progress, desc="training", unit="step")
+    try:
+        while gan.step < steps:
+            try:
+                record = gan.train_step(draw(gan.d_steps * batch_size, rng), rng)
+            except TrainingDiverged as err:
+                if checkpoint_path is not None and Path(checkpoint_path).is_file():
+                    saved_step = read_checkpoint(checkpoint_path)[0]["step"]
+                    err.args = (f"{err}; the last good checkpoint is {checkpoint_path} (step {saved_step})",)
+                raise
+            for callback in callbacks:
+                callback(gan, record)
+            if checkpoint_path is not None and (gan.step == steps or (
+                    checkpoint_every is not None and gan.step % checkpoint_every == 0)):
+                save_checkpoint(checkpoint_path, gan, rng)
+            bar.update(1)
+            if gan.step % 50 == 0 or gan.step == steps:
+                bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}",
+                                refresh=False)
+    finally:
+        bar.close()
+    return gan.history
+
+
+class Snapshots:
+    """A callback keeping ``(step, samples)`` every ``every`` steps, from fixed noise.
+
+    The noise is drawn once from its own ``seed``, so snapshots never disturb
+    the training rng and show the same ``z`` moving over training.
+    """
+
+    def __init__(self, every: int, n: int = 500, seed: int = 0) -> None:
+        self.every = check_int(every, "every")
+        self.n = check_int(n, "n")
+        self.seed = seed
+        self.frames: list[tuple[int, np.ndarray]] = []
+        self._z = None
+
+    def __call__(self, gan: GAN, record: dict) -> None:
+        if self._z is None:
+            self._z = gan.noise(self.n, np.random.default_rng(self.seed))
+        if gan.step % self.every == 0 or gan.step == 1:
+            G = gan.G_ema if gan.G_ema is not None else gan.G
+            self.frames.append((gan.step, G(self._z)))
