@@ -50,8 +50,12 @@ def _split_optimizer(state: dict, prefix: str, arrays: dict) -> dict:
     return numbers
 
 
-def save_checkpoint(path, gan: GAN, rng: np.random.Generator) -> Path:
-    """Write ``gan`` and ``rng`` to ``path`` (a ``.npz``), atomically; return the path."""
+def save_checkpoint(path, gan: GAN, rng: np.random.Generator, extra: dict | None = None) -> Path:
+    """Write ``gan`` and ``rng`` to ``path`` (a ``.npz``), atomically; return the path.
+
+    ``extra`` is JSON-ready data kept with it (e.g. the data set's name), read
+    back by :func:`read_checkpoint` as ``meta["extra"]``.
+    """
     if not isinstance(gan, GAN):
         raise TypeError(f"gan must be a numgan GAN, got {type(gan).__name__}")
     if not isinstance(rng, np.random.Generator):
@@ -67,7 +71,7 @@ def save_checkpoint(path, gan: GAN, rng: np.random.Generator) -> Path:
         "config": gan.config(), "G": gan.G.spec(), "D": gan.D.spec(),
         "opt_G": _split_optimizer(gan.opt_G.state_dict(), "opt_G", arrays),
         "opt_D": _split_optimizer(gan.opt_D.state_dict(), "opt_D", arrays),
-        "rng": rng.bit_generator.state,
+        "rng": rng.bit_generator.state, "extra": extra or {},
     }
     meta["checksum"] = _checksum(arrays)
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)

@@ -54,7 +54,7 @@ def batch_sampler(data, dtype) -> Callable[[int, np.random.Generator], np.ndarra
 
 def fit(gan: GAN, data, steps: int, batch_size: int = 256, rng: np.random.Generator | int | None = None,
         progress: bool = True, callbacks: Iterable[Callback] = (), checkpoint_path=None,
-        checkpoint_every: int | None = None) -> dict[str, list[float]]:
+        checkpoint_every: int | None = None, checkpoint_extra: dict | None = None) -> dict[str, list[float]]:
     """Run ``gan.train_step`` until ``gan.step == steps``; return ``gan.history``.
 
     ``batch_size`` real samples per D step (``d_steps * batch_size`` rows per
@@ -62,7 +62,8 @@ def fit(gan: GAN, data, steps: int, batch_size: int = 256, rng: np.random.Genera
     step. With ``checkpoint_path``, a checkpoint is written every
     ``checkpoint_every`` steps (default: only at the end). A step whose loss or
     gradient is NaN or inf raises :class:`TrainingDiverged`, naming the step
-    and the last good checkpoint. ``rng`` must be the same Generator object
+    and the last good checkpoint; ``checkpoint_extra`` is JSON data saved with
+    each checkpoint. ``rng`` must be the same Generator object
     across calls (or restored from a checkpoint) for a run to continue exactly.
     """
     check_int(steps, "steps", minimum=0)
@@ -88,7 +89,7 @@ def fit(gan: GAN, data, steps: int, batch_size: int = 256, rng: np.random.Genera
                 callback(gan, record)
             if checkpoint_path is not None and (gan.step == steps or (
                     checkpoint_every is not None and gan.step % checkpoint_every == 0)):
-                save_checkpoint(checkpoint_path, gan, rng)
+                save_checkpoint(checkpoint_path, gan, rng, checkpoint_extra)
             bar.update(1)
             if gan.step % 50 == 0 or gan.step == steps:
                 bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}",
@@ -118,3 +119,26 @@ class Snapshots:
         if gan.step % self.every == 0 or gan.step == 1:
             G = gan.G_ema if gan.G_ema is not None else gan.G
             self.frames.append((gan.step, G(self._z)))
+
+
+class LinearDecay:
+    """A callback decaying both learning rates linearly to ``final`` x their start over ``[start, end]``.
+
+    After step ``t``: ``lr = lr0 * (1 - (1 - final) * clip((t - start) / (end - start), 0, 1))``,
+    with ``lr0`` the GAN's ``g_lr`` and ``d_lr``. Stateless, so a resumed run
+    decays exactly as the uninterrupted one. Annealing the step size at the end
+    lets the generator settle on the modes instead of circling around them.
+    """
+
+    def __init__(self, start: int, end: int, final: float = 0.0) -> None:
+        self.start = check_int(start, "start", minimum=0)
+        self.end = check_int(end, "end", minimum=self.start + 1)
+        self.final = float(final)
+
+    def factor(self, step: int) -> float:
+        progress = min(max((step - self.start) / (self.end - self.start), 0.0), 1.0)
+        return 1 - (1 - self.final) * progress
+
+    def __call__(self, gan: GAN, record: dict) -> None:
+        f = max(self.factor(gan.step), 1e-12)   # Adam's lr must stay positive
+        gan.opt_G.lr, gan.opt_D.lr = gan.g_lr * f, gan.d_lr * f

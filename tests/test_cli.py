@@ -1,10 +1,21 @@
-"""The command line, run as a user would, in a subprocess."""
+"""The command line, run as a user would, in a subprocess, on tiny settings."""
+import json
 import subprocess
 import sys
 
+import numpy as np
+import pytest
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "numgan.cli", *args], capture_output=True, text=True, timeout=300)
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "numgan.cli", *args], capture_output=True, text=True,
+                          timeout=300, cwd=cwd, env={"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1",
+                                                     "PATH": "/usr/bin:/bin", "PYTHONPATH": _root()})
+
+
+def _root():
+    from pathlib import Path
+    return str(Path(__file__).resolve().parents[1])
 
 
 def test_demo_trains_and_checks_gradients():
@@ -15,8 +26,71 @@ def test_demo_trains_and_checks_gradients():
     assert "All gradients agree" in out.stdout and "WRONG" not in out.stdout
 
 
-def test_bad_option_gives_a_one_line_error():
-    out = run("demo", "--steps", "0")
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """``numgan train`` on tiny settings: the files it writes, and its output."""
+    root = tmp_path_factory.mktemp("cli")
+    out = run("train", "--steps", "40", "--hidden", "16,16", "--batch-size", "32", "--snapshots", "4",
+              "--no-progress", "--out", str(root / "runs"), "--name", "tiny")
+    return root / "runs" / "tiny", out
+
+
+def test_train_writes_every_output(tiny_run):
+    run_dir, out = tiny_run
+    assert out.returncode == 0, out.stderr
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"samples.png", "losses.png", "field.png", "training.gif", "metrics.json", "checkpoint.npz"} <= names
+    for name in ("samples.png", "losses.png", "field.png"):
+        assert (run_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+    with Image.open(run_dir / "training.gif") as gif:
+        assert gif.n_frames >= 4
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["modes"] == 8 and 0 <= metrics["modes_covered"] <= 8
+    assert metrics["options"]["steps"] == 40 and metrics["options"]["hidden"] == [16, 16]
+    assert "modes" in out.stdout and "high quality" in out.stdout
+
+
+def test_sample_and_evaluate_from_the_checkpoint(tiny_run, tmp_path):
+    run_dir, _ = tiny_run
+    ck = str(run_dir / "checkpoint.npz")
+    out = run("sample", "--checkpoint", ck, "--n", "50", "--out", str(tmp_path / "s.npy"))
+    assert out.returncode == 0, out.stderr
+    x = np.load(tmp_path / "s.npy", allow_pickle=False)
+    assert x.shape == (50, 2) and x.dtype == np.float32
+    out = run("sample", "--checkpoint", ck, "--n", "50", "--out", str(tmp_path / "s.png"))
+    assert out.returncode == 0 and (tmp_path / "s.png").stat().st_size > 0
+    out = run("evaluate", "--checkpoint", ck, "--n", "500")
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(out.stdout)
+    assert metrics["data"] == "ring" and metrics["step"] == 40 and metrics["n"] == 500
+
+
+@pytest.mark.parametrize("args, message", [
+    (["demo", "--steps", "0"], "argument --steps: expected a positive integer, got '0'"),
+    (["train", "--data", "swirl"], "argument --data: invalid choice: 'swirl'"),
+    (["train", "--objective", "vanilla"], "argument --objective: invalid choice: 'vanilla'"),
+    (["train", "--g-lr", "-1"], "argument --g-lr: expected a positive number, got '-1'"),
+    (["train", "--hidden", "64,x"], "argument --hidden: expected comma-separated layer widths"),
+    (["train", "--pack", "3", "--batch-size", "32"], "--batch-size must be a multiple of --pack 3, got 32"),
+    (["sample", "--checkpoint", "nowhere.npz", "--out", "x.npy"], "checkpoint 'nowhere.npz' does not exist"),
+])
+def test_bad_options_give_a_one_line_error(args, message, tmp_path):
+    out = run(*args, cwd=tmp_path)
     assert out.returncode == 2
-    assert "--steps must be >= 1, got 0" in out.stderr
+    assert message in out.stderr, out.stderr
     assert "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("numgan")
+
+
+def test_sample_refuses_an_unknown_format(tiny_run, tmp_path):
+    out = run("sample", "--checkpoint", str(tiny_run[0] / "checkpoint.npz"), "--out", str(tmp_path / "s.csv"))
+    assert out.returncode == 2 and "--out must end in .npy or .png" in out.stderr
+
+
+def test_help_explains_every_option():
+    out = run("train", "--help")
+    assert out.returncode == 0
+    for option in ("--data", "--objective", "--penalty", "--steps", "--batch-size", "--g-lr", "--d-lr",
+                   "--hidden", "--pack", "--ema", "--clip", "--label-smoothing", "--instance-noise", "--seed"):
+        assert option in out.stdout

@@ -1,0 +1,36 @@
+"""Recommended recipes: the networks and options that ``numgan train`` uses by default.
+
+Each recipe was chosen by measurement (``benchmarks/mode_coverage.py``,
+``docs/results.md``), not by folklore. A recipe is plain data so that the
+command line, the benchmarks and the notebooks share one source.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .gan import GAN
+from .network import mlp
+
+#: options of :class:`numgan.gan.GAN` and of the loop, per 2-D mixture
+RECIPES: dict[str, dict] = {
+    "ring": dict(hidden=[64, 64, 64], z_dim=2, steps=16000, batch_size=256, objective="non_saturating",
+                 penalty="r1", penalty_weight=0.1, g_lr=1e-3, d_lr=1e-3, ema=0.99, decay_from=0.5),
+    "grid": dict(hidden=[128, 128, 128], z_dim=2, steps=20000, batch_size=256, objective="non_saturating",
+                 penalty="r1", penalty_weight=0.1, g_lr=1e-3, d_lr=1e-3, ema=0.99, decay_from=0.5),
+}
+RECIPES["spiral"] = dict(RECIPES["grid"])
+RECIPES["moons"] = dict(RECIPES["grid"])
+
+#: keys of a recipe that are not options of GAN
+LOOP_KEYS = ("hidden", "z_dim", "steps", "batch_size", "decay_from")
+
+
+def build_gan(data_dim: int, hidden, z_dim: int, seed: int, pack: int = 1, activation: str = "leaky_relu",
+              dtype=np.float32, **options) -> GAN:
+    """An MLP generator ``z_dim -> hidden -> data_dim`` and discriminator
+    ``pack * data_dim -> hidden -> 1`` (leaky ReLU 0.2, He init), drawn from
+    ``seed``, joined in a :class:`GAN` with ``options``."""
+    rng = np.random.default_rng(seed)
+    G = mlp([z_dim, *hidden, data_dim], activation, dtype=dtype, seed=rng)
+    D = mlp([pack * data_dim, *hidden, 1], activation, dtype=dtype, seed=rng)
+    return GAN(G, D, pack=pack, **options)
