@@ -68,7 +68,7 @@ class GAN:
                  betas: tuple[float, float] = (0.5, 0.999), clip: float | None = None,
                  penalty: str | None = None, penalty_weight: float = 10.0, label_smoothing: float = 0.0,
                  instance_noise: float = 0.0, instance_noise_steps: int | None = None,
-                 ema: float | None = None, pack: int = 1) -> None:
+                 ema: float | None = None, pack: int = 1, n_classes: int | None = None) -> None:
         if not isinstance(generator, Sequential):
             raise TypeError(f"generator must be a numgan Sequential, got {type(generator).__name__}")
         if not isinstance(discriminator, Sequential):
@@ -80,10 +80,16 @@ class GAN:
         self.dtype = self.G.dtype
         self.objective = check_objective(objective)
         self.pack = check_int(pack, "pack")
-        self.z_dim, self.data_dim = self.G.in_features, self.G.out_features
-        if self.D.in_features != self.pack * self.data_dim:
-            raise ValueError(f"discriminator must take pack * data_dim = {self.pack} * {self.data_dim} = "
-                             f"{self.pack * self.data_dim} inputs, got {self.D.in_features}")
+        self.n_classes = None if n_classes is None else check_int(n_classes, "n_classes", minimum=2)
+        n_labels = self.n_classes or 0
+        self.z_dim, self.data_dim = self.G.in_features - n_labels, self.G.out_features
+        if self.z_dim < 1:
+            raise ValueError(f"generator must take z_dim + n_classes inputs with z_dim >= 1, "
+                             f"got {self.G.in_features} inputs for n_classes={n_classes}")
+        if self.D.in_features != self.pack * (self.data_dim + n_labels):
+            raise ValueError(f"discriminator must take pack * (data_dim + n_classes) = {self.pack} * "
+                             f"({self.data_dim} + {n_labels}) = {self.pack * (self.data_dim + n_labels)} inputs, "
+                             f"got {self.D.in_features}")
         if self.D.out_features != 1:
             raise ValueError(f"discriminator must output 1 score per input, got {self.D.out_features}")
         self.d_steps = check_int(d_steps, "d_steps")
@@ -113,7 +119,7 @@ class GAN:
                 "betas": list(self.betas), "clip": self.clip, "penalty": self.penalty,
                 "penalty_weight": self.penalty_weight, "label_smoothing": self.label_smoothing,
                 "instance_noise": self.instance_noise, "instance_noise_steps": self.instance_noise_steps,
-                "ema": self.ema, "pack": self.pack}
+                "ema": self.ema, "pack": self.pack, "n_classes": self.n_classes}
 
     # -- pieces of the step ------------------------------------------------------------------
 
@@ -121,9 +127,31 @@ class GAN:
         """``z ~ N(0, I)`` of shape ``(n, z_dim)`` in the model's dtype."""
         return rng.standard_normal((n, self.z_dim), dtype=self.dtype)
 
+    def one_hot(self, labels: np.ndarray) -> np.ndarray:
+        """``(N,)`` integer labels -> ``(N, n_classes)`` one-hot rows in the model's dtype."""
+        return np.eye(self.n_classes, dtype=self.dtype)[labels]
+
+    def _with_labels(self, x: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+        """``x`` with the one-hot labels joined as extra columns (conditional GAN), else ``x``."""
+        return x if labels is None else np.concatenate([x, self.one_hot(labels)], axis=1)
+
     def _packed(self, x: np.ndarray) -> np.ndarray:
-        """``(N, d) -> (N / pack, pack * d)``: consecutive samples joined into one input of D."""
-        return x.reshape(x.shape[0] // self.pack, self.pack * self.data_dim)
+        """``(N, w) -> (N / pack, pack * w)``: consecutive samples joined into one input of D."""
+        return x.reshape(x.shape[0] // self.pack, self.pack * x.shape[1])
+
+    def _check_labels(self, labels, n: int) -> np.ndarray | None:
+        if self.n_classes is None:
+            if labels is not None:
+                raise ValueError("labels are only for a conditional GAN (n_classes set), got labels")
+            return None
+        labels = np.asarray(labels) if labels is not None else None
+        if labels is None or labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be {n} integers for a conditional GAN, got "
+                             f"{None if labels is None else f'{labels.dtype.name} array of shape {labels.shape}'}")
+        if labels.size and (labels.min() < 0 or labels.max() >= self.n_classes):
+            raise ValueError(f"labels must lie in [0, {self.n_classes}), got values from {labels.min()} "
+                             f"to {labels.max()}")
+        return labels
 
     def _noise_std(self) -> float:
         if not self.instance_noise or self.instance_noise_steps is None:
@@ -139,28 +167,37 @@ class GAN:
             if not np.isfinite(value):
                 raise TrainingDiverged(self.step + 1, what, value)
 
-    def discriminator_gradients(self, x_real: np.ndarray, rng: np.random.Generator
+    def discriminator_gradients(self, x_real: np.ndarray, rng: np.random.Generator,
+                                labels: np.ndarray | None = None
                                 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-        """D's loss (with the penalty) on a real batch and as many fakes, and its gradients."""
+        """D's loss (with the penalty) on a real batch and as many fakes, and its gradients.
+
+        For a conditional GAN, ``labels`` are the real batch's classes; the
+        fakes are generated for the same classes, and D sees each sample with
+        its one-hot label.
+        """
         n = x_real.shape[0]
-        fake = self.G(self.noise(n, rng))
+        fake = self.G(self._with_labels(self.noise(n, rng), labels))
         x = self._with_instance_noise(np.concatenate([x_real, fake]), rng)
-        s, cache = self.D.forward(self._packed(x))
+        both = None if labels is None else np.concatenate([labels, labels])
+        s, cache = self.D.forward(self._packed(self._with_labels(x, both)))
         s_real, s_fake = s[: n // self.pack], s[n // self.pack:]
         loss, d_real, d_fake = discriminator_loss(s_real, s_fake, self.objective, 1 - self.label_smoothing)
         _, grads = self.D.backward(np.concatenate([d_real, d_fake]), cache)
         flat = tiling_buffer(grads.values())
         penalty = 0.0
         if self.penalty is not None:
-            penalty, p_grads = self._penalty(x[:n], x[n:], rng)
+            penalty, p_grads = self._penalty(self._with_labels(x[:n], labels),
+                                             self._with_labels(x[n:], labels), rng)
             flat += tiling_buffer(p_grads.values())
         record = {"d_loss": loss + penalty, "penalty": penalty, "d_grad_norm": float(np.sqrt(np.dot(flat, flat))),
                   "d_real": float(stable_sigmoid(s_real).mean()), "d_fake": float(stable_sigmoid(s_fake).mean())}
         return record, grads
 
-    def discriminator_step(self, x_real: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
+    def discriminator_step(self, x_real: np.ndarray, rng: np.random.Generator,
+                           labels: np.ndarray | None = None) -> dict[str, float]:
         """One update of D (then weight clipping, if on); returns the record."""
-        record, grads = self.discriminator_gradients(x_real, rng)
+        record, grads = self.discriminator_gradients(x_real, rng, labels)
         self._guard(d_loss=record["d_loss"], d_grad_norm=record["d_grad_norm"])
         self.opt_D.step(grads)
         if self.clip is not None:
@@ -176,13 +213,18 @@ class GAN:
 
     def generator_gradients(self, n: int, rng: np.random.Generator
                             ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-        """G's loss on ``n`` fakes through a frozen D, and its gradients."""
-        fake, cache_G = self.G.forward(self.noise(n, rng))
+        """G's loss on ``n`` fakes through a frozen D, and its gradients.
+
+        For a conditional GAN the fakes' classes are drawn uniformly.
+        """
+        labels = None if self.n_classes is None else rng.integers(self.n_classes, size=n)
+        fake, cache_G = self.G.forward(self._with_labels(self.noise(n, rng), labels))
         x = self._with_instance_noise(fake, rng)          # additive: d x / d fake = I
-        s_fake, cache_D = self.D.forward(self._packed(x))
+        s_fake, cache_D = self.D.forward(self._packed(self._with_labels(x, labels)))
         loss, d_fake = generator_loss(s_fake, self.objective)
         dx, _ = self.D.backward(d_fake, cache_D, param_grads=False)
-        _, grads = self.G.backward(dx.reshape(fake.shape), cache_G)
+        dfake = dx.reshape(n, -1)[:, :self.data_dim]      # the label columns are not G's to change
+        _, grads = self.G.backward(np.ascontiguousarray(dfake), cache_G)
         flat = tiling_buffer(grads.values())
         return {"g_loss": loss, "g_grad_norm": float(np.sqrt(np.dot(flat, flat)))}, grads
 
@@ -197,14 +239,16 @@ class GAN:
 
     # -- the step ------------------------------------------------------------------------------
 
-    def train_step(self, x_real: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
+    def train_step(self, x_real: np.ndarray, rng: np.random.Generator,
+                   labels: np.ndarray | None = None) -> dict[str, float]:
         """``d_steps`` D updates then one G update; returns the step's record.
 
         ``x_real`` holds ``d_steps * batch`` rows of real data, split into
         ``d_steps`` batches (one per D step); ``batch`` must be a multiple of
-        ``pack``. The record has ``d_loss`` (with the penalty), ``g_loss``,
-        ``d_real`` and ``d_fake`` (mean ``sigmoid`` of D's scores on the last
-        D batch), ``d_grad_norm``, ``g_grad_norm`` and ``penalty``.
+        ``pack``. A conditional GAN also takes the rows' integer ``labels``.
+        The record has ``d_loss`` (with the penalty), ``g_loss``, ``d_real``
+        and ``d_fake`` (mean ``sigmoid`` of D's scores on the last D batch),
+        ``d_grad_norm``, ``g_grad_norm`` and ``penalty``.
         """
         check_matrix(x_real, "x_real", width=self.data_dim, dtype=self.dtype)
         rows = x_real.shape[0]
@@ -213,20 +257,30 @@ class GAN:
                              f"(d_steps={self.d_steps}, pack={self.pack}), got {rows} rows")
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        labels = self._check_labels(labels, rows)
         batch = rows // self.d_steps
         for k in range(self.d_steps):
-            record = self.discriminator_step(x_real[k * batch:(k + 1) * batch], rng)
+            rows_k = slice(k * batch, (k + 1) * batch)
+            record = self.discriminator_step(x_real[rows_k], rng, None if labels is None else labels[rows_k])
         record.update(self.generator_step(batch, rng))
         self.step += 1
         for key, value in record.items():
             self.history.setdefault(key, []).append(value)
         return record
 
-    def sample(self, n: int, rng: np.random.Generator | int | None = None, use_ema: bool = True) -> np.ndarray:
-        """``n`` generated samples ``(n, d)``; from the moving average of G when there is one."""
+    def sample(self, n: int, rng: np.random.Generator | int | None = None, use_ema: bool = True,
+               labels: np.ndarray | None = None) -> np.ndarray:
+        """``n`` generated samples ``(n, d)``; from the moving average of G when there is one.
+
+        A conditional GAN draws class ``labels[i]`` for row ``i`` (default:
+        the classes in turn, ``0, 1, ..., n_classes - 1, 0, 1, ...``).
+        """
         check_int(n, "n")
+        if self.n_classes is not None and labels is None:
+            labels = np.arange(n) % self.n_classes
+        labels = self._check_labels(labels, n)
         G = self.G_ema if (use_ema and self.G_ema is not None) else self.G
-        return G(self.noise(n, np.random.default_rng(rng)))
+        return G(self._with_labels(self.noise(n, np.random.default_rng(rng)), labels))
 
     def fit(self, data, steps: int, batch_size: int = 256, rng: np.random.Generator | int | None = None,
             **kwargs) -> dict[str, list[float]]:

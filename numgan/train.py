@@ -5,7 +5,7 @@
     history = fit(gan, data, steps=5000, batch_size=256, rng=0)
 
 ``data`` is an array of real samples ``(N, d)`` (batches drawn uniformly with
-replacement) or a sampler ``data(n, rng) -> (n, d)`` such as
+replacement), a pair ``(x, labels)`` for a conditional GAN, or a sampler ``data(n, rng) -> (n, d)`` such as
 ``lambda n, rng: numgan.data.ring(n, rng=rng)``. Every random number (batches,
 noise, interpolation coefficients, instance noise) comes from the one ``rng``,
 so the same seed gives the same run bit for bit, and a run resumed from a
@@ -27,29 +27,51 @@ from .gan import GAN, TrainingDiverged
 Callback = Callable[[GAN, dict], None]
 
 
-def batch_sampler(data, dtype) -> Callable[[int, np.random.Generator], np.ndarray]:
-    """A function ``(n, rng) -> (n, d)`` batch of real data, from an array or a sampler."""
+def batch_sampler(data, dtype) -> Callable[[int, np.random.Generator], tuple[np.ndarray, np.ndarray | None]]:
+    """A function ``(n, rng) -> (x, labels)``: a batch of real data (labels None when unlabelled).
+
+    ``data`` is an array ``(N, d)``, a pair ``(x, labels)`` of arrays (for a
+    conditional GAN), or a sampler ``data(n, rng)`` returning either.
+    """
     if callable(data):
         def draw(n, rng):
-            x = data(n, rng)
+            x, labels = _split(data(n, rng))
             if not isinstance(x, np.ndarray) or x.dtype != dtype:
                 raise TypeError(f"the data sampler must return {np.dtype(dtype).name} arrays, got "
                                 f"{getattr(x, 'dtype', type(x).__name__)}")
             if not np.all(np.isfinite(x)):
                 raise ValueError("the data sampler returned a batch with NaN or inf")
-            return x
+            return x, labels
         return draw
-    if not isinstance(data, np.ndarray):
-        raise TypeError(f"data must be an array of real samples or a sampler function, got {type(data).__name__}")
-    if data.ndim != 2 or data.shape[0] == 0:
-        raise ValueError(f"data must have shape (n_samples, features), got {data.shape}")
-    if data.dtype != dtype:
-        raise TypeError(f"data must have dtype {np.dtype(dtype).name} like the networks, got {data.dtype.name}; "
+    x, labels = _split(data)
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"data must be an array of real samples, an (x, labels) pair or a sampler function, "
+                        f"got {type(x).__name__}")
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"data must have shape (n_samples, features), got {x.shape}")
+    if x.dtype != dtype:
+        raise TypeError(f"data must have dtype {np.dtype(dtype).name} like the networks, got {x.dtype.name}; "
                         f"convert it with data.astype(np.{np.dtype(dtype).name})")
-    if not np.all(np.isfinite(data)):
-        bad = int(np.sum(~np.isfinite(data).all(axis=1)))
+    if not np.all(np.isfinite(x)):
+        bad = int(np.sum(~np.isfinite(x).all(axis=1)))
         raise ValueError(f"data must be finite, got {bad} rows with NaN or inf")
-    return lambda n, rng: data[rng.integers(0, data.shape[0], size=n)]
+    if labels is not None and (not isinstance(labels, np.ndarray) or labels.shape != (x.shape[0],)):
+        raise ValueError(f"labels must be an array of shape ({x.shape[0]},), got "
+                         f"{getattr(labels, 'shape', type(labels).__name__)}")
+
+    def draw(n, rng):
+        rows = rng.integers(0, x.shape[0], size=n)
+        return x[rows], None if labels is None else labels[rows]
+    return draw
+
+
+def _split(data):
+    """``(x, labels)`` from a pair, or ``(x, None)``."""
+    if isinstance(data, tuple):
+        if len(data) != 2:
+            raise ValueError(f"data must be an (x, labels) pair, got a tuple of {len(data)}")
+        return data
+    return data, None
 
 
 def fit(gan: GAN, data, steps: int, batch_size: int = 256, rng: np.random.Generator | int | None = None,
@@ -79,7 +101,8 @@ def fit(gan: GAN, data, steps: int, batch_size: int = 256, rng: np.random.Genera
     try:
         while gan.step < steps:
             try:
-                record = gan.train_step(draw(gan.d_steps * batch_size, rng), rng)
+                x, labels = draw(gan.d_steps * batch_size, rng)
+                record = gan.train_step(x, rng, labels)
             except TrainingDiverged as err:
                 if checkpoint_path is not None and Path(checkpoint_path).is_file():
                     saved_step = read_checkpoint(checkpoint_path)[0]["step"]

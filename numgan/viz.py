@@ -324,3 +324,65 @@ def training_gif(snapshots: Sequence[tuple[int, np.ndarray]], path: str | os.Pat
             ax.set_title(f"step {int(step)}")
             writer.grab_frame()
     return path
+
+
+# -- images ------------------------------------------------------------------------------------
+
+def tile_images(images: np.ndarray, shape: tuple[int, int], nrow: int = 10, pad: int = 1) -> np.ndarray:
+    """Tile ``images`` ``(N, h*w)`` or ``(N, h, w)`` into one 2-D array, ``nrow`` images per row.
+
+    Values are shown as given (numgan's image GANs output ``[-1, 1]``); the
+    padding between images takes the minimum value, and empty cells too.
+    """
+    h, w = shape
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim == 2 and images.shape[1] == h * w:
+        images = images.reshape(-1, h, w)
+    if images.ndim != 3 or images.shape[1:] != (h, w):
+        raise ValueError(f"images must have shape (N, {h * w}) or (N, {h}, {w}), got {images.shape}")
+    nrow = check_int(nrow, "nrow")
+    n = images.shape[0]
+    ncol_rows = -(-n // nrow)
+    fill = float(images.min()) if n else 0.0
+    canvas = np.full((ncol_rows * (h + pad) + pad, nrow * (w + pad) + pad), fill)
+    for i, img in enumerate(images):
+        r, c = divmod(i, nrow)
+        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = img
+    return canvas
+
+
+def plot_image_grid(images: np.ndarray, shape: tuple[int, int], nrow: int = 10, ax: Axes | None = None,
+                    title: str | None = None, value_range: tuple[float, float] = (-1.0, 1.0)) -> Figure:
+    """Images ``(N, h*w)`` as a grid, ``nrow`` per row, in grey levels over ``value_range``.
+
+    With a conditional GAN's samples drawn for classes ``0..9`` in turn and
+    ``nrow=10``, each column holds one class.
+    """
+    canvas = tile_images(images, shape, nrow)
+    fig, ax = _axes(ax, figsize=(6.0, 6.0 * canvas.shape[0] / canvas.shape[1] + 0.4))
+    ax.imshow(canvas, cmap="gray", vmin=value_range[0], vmax=value_range[1], interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def image_grid_gif(snapshots: Sequence[tuple[int, np.ndarray]], path: str | os.PathLike,
+                   shape: tuple[int, int], nrow: int = 10, fps: float = 4,
+                   value_range: tuple[float, float] = (-1.0, 1.0)) -> Path:
+    """An animated GIF of image grids, one frame per ``(step, images)`` snapshot (fixed noise)."""
+    if not isinstance(snapshots, (list, tuple)) or not snapshots:
+        raise ValueError(f"snapshots must be a non-empty list of (step, images) pairs, got {snapshots!r}")
+    fps = check_positive(fps, "fps")
+    first = tile_images(snapshots[0][1], shape, nrow)
+    fig, ax = _axes(None, figsize=(5.0, 5.0 * first.shape[0] / first.shape[1] + 0.4))
+    im = ax.imshow(first, cmap="gray", vmin=value_range[0], vmax=value_range[1], interpolation="nearest")
+    ax.set_axis_off()
+    path = _path(path)
+    writer = PillowWriter(fps=fps)
+    with writer.saving(fig, str(path), dpi=fig.dpi):
+        for step, images in snapshots:
+            im.set_data(tile_images(images, shape, nrow))
+            ax.set_title(f"step {int(step)}")
+            writer.grab_frame()
+    return path

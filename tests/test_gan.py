@@ -9,22 +9,23 @@ from numgan.objectives import OBJECTIVES
 TOL = 1e-6
 
 
-def make_gan(pack=1, activation="leaky_relu", **kw):
-    G = mlp([3, 6, 5, 2], activation=activation, out_activation="tanh", dtype=np.float64, seed=1)
-    D = mlp([2 * pack, 7, 6, 1], activation=activation, dtype=np.float64, seed=2)
-    return GAN(G, D, pack=pack, **kw)
+def make_gan(pack=1, activation="leaky_relu", n_classes=None, **kw):
+    c = n_classes or 0
+    G = mlp([3 + c, 6, 5, 2], activation=activation, out_activation="tanh", dtype=np.float64, seed=1)
+    D = mlp([(2 + c) * pack, 7, 6, 1], activation=activation, dtype=np.float64, seed=2)
+    return GAN(G, D, pack=pack, n_classes=n_classes, **kw)
 
 
 def real_batch(n=8, seed=5):
     return np.random.default_rng(seed).standard_normal((n, 2))
 
 
-def check_d_gradients(gan, x_real):
+def check_d_gradients(gan, x_real, labels=None):
     """d(D loss)/d(every weight of D), the noise (z, eps, instance noise) held fixed by reseeding."""
-    record, grads = gan.discriminator_gradients(x_real, np.random.default_rng(0))
+    record, grads = gan.discriminator_gradients(x_real, np.random.default_rng(0), labels)
     for name, p in gan.D.params.items():
         num = numerical_gradient(
-            lambda _: gan.discriminator_gradients(x_real, np.random.default_rng(0))[0]["d_loss"], p)
+            lambda _: gan.discriminator_gradients(x_real, np.random.default_rng(0), labels)[0]["d_loss"], p)
         assert rel_error(grads[name], num) < TOL, (name, rel_error(grads[name], num))
     return record
 
@@ -62,6 +63,32 @@ def test_packing_gradients_end_to_end(pack):
     gan = make_gan(pack=pack, penalty="wgan_gp", objective="wasserstein")
     check_d_gradients(gan, real_batch(8))
     check_g_gradients(make_gan(pack=pack), n=8)
+
+
+@pytest.mark.parametrize("options", [{}, {"penalty": "wgan_gp", "objective": "wasserstein"}, {"penalty": "r1"},
+                                     {"pack": 2}])
+def test_conditional_gradients_end_to_end(options):
+    gan = make_gan(n_classes=3, **options)
+    labels = np.array([0, 1, 2, 2, 1, 0, 1, 1])
+    check_d_gradients(gan, real_batch(), labels)
+    check_g_gradients(gan)
+
+
+def test_conditional_gan_uses_the_labels():
+    gan = make_gan(n_classes=3)
+    x = real_batch()
+    a = gan.discriminator_gradients(x, np.random.default_rng(0), np.zeros(8, int))[0]["d_loss"]
+    b = gan.discriminator_gradients(x, np.random.default_rng(0), np.full(8, 2))[0]["d_loss"]
+    assert a != b
+    by_class = gan.sample(6, rng=0, labels=np.array([0, 0, 1, 1, 2, 2]))
+    assert by_class.shape == (6, 2)
+    np.testing.assert_array_equal(gan.sample(3, rng=0), gan.sample(3, rng=0, labels=np.array([0, 1, 2])))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\), got values from 0 to 3"):
+        gan.train_step(x, np.random.default_rng(0), labels=np.array([0, 1, 2, 3, 0, 0, 0, 0]))
+    with pytest.raises(ValueError, match="labels must be 8 integers for a conditional GAN, got None"):
+        gan.train_step(x, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="labels are only for a conditional GAN"):
+        make_gan().train_step(x, np.random.default_rng(0), labels=np.zeros(8, int))
 
 
 def test_label_smoothing_and_instance_noise_gradients():
@@ -157,7 +184,7 @@ def test_gan_option_errors(kwargs, error, message):
 
 def test_gan_shape_errors():
     G = mlp([3, 4, 2], seed=0)
-    with pytest.raises(ValueError, match=r"discriminator must take pack \* data_dim = 2 \* 2 = 4 inputs, got 2"):
+    with pytest.raises(ValueError, match=r"discriminator must take pack \* \(data_dim \+ n_classes\) = 2 \* \(2 \+ 0\) = 4 inputs, got 2"):
         GAN(G, mlp([2, 4, 1], seed=0), pack=2)
     with pytest.raises(TypeError, match="generator and discriminator must share one dtype"):
         GAN(G, mlp([2, 4, 1], seed=0, dtype=np.float64))

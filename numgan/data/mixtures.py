@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._checks import check_choice, check_int, check_positive
+from .._checks import check_choice, check_int, check_positive
 
 RngLike = np.random.Generator | int | None
 
