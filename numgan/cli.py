@@ -30,7 +30,9 @@ from .objectives import OBJECTIVES
 from .optim import Adam
 from .recipes import RECIPES, build_gan
 from .train import LinearDecay, Snapshots, fit
-from .viz import plot_field, plot_history, plot_samples, save_figure, training_gif
+from .images import IMAGE_RECIPES, SHAPES, evaluate_image_gan, image_gan, load_images
+from .viz import (image_grid_gif, plot_field, plot_history, plot_image_grid, plot_samples, save_figure,
+                  training_gif)
 
 
 class UsageError(Exception):
@@ -117,9 +119,15 @@ def add_train_parser(sub) -> None:
     p = sub.add_parser("train", help="train a GAN on a 2-D mixture and write pictures, metrics, a checkpoint",
                        description="Train a GAN on a 2-D Gaussian mixture. Every option defaults to the "
                                    "recommended recipe for the chosen data (numgan.recipes).")
-    p.add_argument("--data", choices=sorted(MIXTURES), default="ring",
-                   help="the mixture: ring (8 modes, std 0.01), grid (25 modes, std 0.05), spiral, moons "
-                        "(default ring)")
+    p.add_argument("--data", choices=sorted(MIXTURES) + sorted(SHAPES), default="ring",
+                   help="2-D mixtures: ring (8 modes, std 0.01), grid (25 modes, std 0.05), spiral, moons; "
+                        "images: digits (8x8, bundled), mnist (5,000 28x28 digits, bundled), fashion "
+                        "(Fashion-MNIST IDX files, see --fashion-path) (default ring)")
+    p.add_argument("--conditional", action="store_true",
+                   help="images only: a conditional GAN (labels joined to z and to D's input); "
+                        "samples.png then has one row per class")
+    p.add_argument("--fashion-path", help="folder of the Fashion-MNIST IDX files "
+                                          "(default /usr/share/datasets/fashion-mnist)")
     p.add_argument("--std", type=_positive_float, help="std of each mixture component (default: the mixture's)")
     p.add_argument("--objective", choices=OBJECTIVES, help="the GAN objective (default non_saturating)")
     p.add_argument("--penalty", choices=[str(x).lower() for x in PENALTIES],
@@ -132,7 +140,8 @@ def add_train_parser(sub) -> None:
     p.add_argument("--g-lr", type=_positive_float, help="Adam learning rate of G")
     p.add_argument("--d-lr", type=_positive_float, help="Adam learning rate of D (TTUR: larger than --g-lr)")
     p.add_argument("--d-steps", type=_positive_int, default=1, help="D steps per G step (default 1)")
-    p.add_argument("--hidden", type=_widths, help="hidden layer widths of G and D, e.g. 64,64,64")
+    p.add_argument("--hidden", type=_widths,
+                   help="hidden layer widths, e.g. 64,64,64 (2-D: G and D; images: G, and D takes them reversed)")
     p.add_argument("--z-dim", type=_positive_int, help="dimension of the noise z")
     p.add_argument("--pack", type=_positive_int, default=1, help="PacGAN packing degree (default 1: off)")
     p.add_argument("--ema", type=_fraction, help="decay of the moving average of G used for sampling (0: off)")
@@ -151,17 +160,17 @@ def add_train_parser(sub) -> None:
 
 def _train_options(args) -> tuple[dict, dict]:
     """The GAN options and the loop settings from the recipe, overridden by the command line."""
-    recipe = dict(RECIPES[args.data])
+    recipe = dict(IMAGE_RECIPES[args.data] if args.data in SHAPES else RECIPES[args.data])
     objective = args.objective or recipe["objective"]
     if args.penalty is not None:
         penalty = None if args.penalty == "none" else args.penalty
     elif objective == recipe["objective"]:
-        penalty = recipe["penalty"]
+        penalty = recipe.get("penalty")
     else:
         penalty = None
     if objective == "wasserstein_gp" and penalty == "r1":
         raise UsageError("--objective wasserstein_gp uses the WGAN-GP penalty; drop --penalty r1")
-    weight = args.penalty_weight or (recipe["penalty_weight"] if penalty == "r1" else 10.0)
+    weight = args.penalty_weight or (recipe.get("penalty_weight", 10.0) if penalty == "r1" else 10.0)
     ema = recipe["ema"] if args.ema is None else args.ema
     clip = args.clip if args.clip is not None else (0.01 if objective == "wasserstein" else None)
     if ema >= 1:
@@ -170,9 +179,16 @@ def _train_options(args) -> tuple[dict, dict]:
                    g_lr=args.g_lr or recipe["g_lr"], d_lr=args.d_lr or recipe["d_lr"], d_steps=args.d_steps,
                    ema=ema or None, clip=clip, label_smoothing=args.label_smoothing,
                    instance_noise=args.instance_noise, pack=args.pack)
-    loop = dict(hidden=args.hidden or recipe["hidden"], z_dim=args.z_dim or recipe["z_dim"],
+    loop = dict(z_dim=args.z_dim or recipe["z_dim"],
                 steps=args.steps or recipe["steps"], batch_size=args.batch_size or recipe["batch_size"],
                 decay_from=recipe["decay_from"] if args.decay_from is None else args.decay_from)
+    if args.data in SHAPES:
+        loop["g_hidden"] = args.hidden or recipe["g_hidden"]
+        loop["d_hidden"] = args.hidden[::-1] if args.hidden else recipe["d_hidden"]
+    else:
+        loop["hidden"] = args.hidden or recipe["hidden"]
+        if args.conditional:
+            raise UsageError("--conditional is for image data (digits, mnist, fashion)")
     if loop["batch_size"] % args.pack:
         raise UsageError(f"--batch-size must be a multiple of --pack {args.pack}, got {loop['batch_size']}")
     if args.instance_noise < 0:
@@ -182,6 +198,8 @@ def _train_options(args) -> tuple[dict, dict]:
 
 def train(args) -> Path:
     options, loop = _train_options(args)
+    if args.data in SHAPES:
+        return train_images(args, options, loop)
     std = args.std or default_std(args.data)
     name = args.name or f"{args.data}-{options['objective']}-seed{args.seed}"
     run_dir = Path(args.out) / name
@@ -226,6 +244,60 @@ def train(args) -> Path:
     return run_dir
 
 
+def train_images(args, options: dict, loop: dict) -> Path:
+    """``numgan train --data digits|mnist|fashion``: image GAN, sample grid, GIF, curves, metrics."""
+    name = args.name or f"{args.data}{'-conditional' if args.conditional else ''}-{options['objective']}-seed{args.seed}"
+    run_dir = Path(args.out) / name
+    try:
+        x, y = load_images(args.data, "train", args.fashion_path)
+    except FileNotFoundError as err:
+        raise UsageError(str(err).replace("\n", " ")) from None
+    shape = SHAPES[args.data]
+    gan = image_gan(args.data, args.seed, conditional=args.conditional, **options, **loop)
+    steps = loop["steps"]
+    grid_labels = np.repeat(np.arange(10), 10) if args.conditional else None   # row r: class r
+    snapshots = Snapshots(every=max(1, steps // args.snapshots), n=100, seed=args.seed + 1, labels=grid_labels)
+    callbacks = [snapshots]
+    if loop["decay_from"] < 1:
+        callbacks.append(LinearDecay(int(steps * loop["decay_from"]), steps))
+    print(f"numgan train: {args.data} {shape[0]}x{shape[1]} ({x.shape[0]} training images), "
+          f"{'conditional ' if args.conditional else ''}{options['objective']}, {steps} steps of batch "
+          f"{loop['batch_size']} -> {run_dir}/", flush=True)
+    start = time.perf_counter()
+    fit(gan, (x, y) if args.conditional else x, steps, loop["batch_size"], rng=args.seed,
+        progress=not args.no_progress, callbacks=callbacks, checkpoint_path=run_dir / "checkpoint.npz",
+        checkpoint_every=max(1, steps // 10),
+        checkpoint_extra={"data": args.data, "shape": list(shape), "seed": args.seed,
+                          "conditional": args.conditional, "fashion_path": args.fashion_path, **loop})
+    seconds = time.perf_counter() - start
+    rows = evaluate_image_gan(gan, args.data, seed=args.seed, fashion_path=args.fashion_path)
+    metrics = {"data": args.data, "seconds": round(seconds, 2), "steps": steps, **rows,
+               "options": {**options, **loop, "conditional": args.conditional, "seed": args.seed}}
+    with open(run_dir / "metrics.json", "w") as f:
+        json.dump(metrics, f, indent=2, default=_plain)
+    grid = gan.generate(snapshots._z, grid_labels)
+    title = f"{args.data}: step {steps}" + (" (row r: class r)" if args.conditional else "")
+    save_figure(plot_image_grid(grid, shape, nrow=10, title=title), run_dir / "samples.png")
+    save_figure(plot_history(gan.history), run_dir / "losses.png")
+    image_grid_gif(snapshots.frames, run_dir / "training.gif", shape, nrow=10)
+    g = rows["gan"]
+    print(f"done in {seconds:.1f} s: classifier score {g['classifier_score']:.2f} "
+          f"(held-out real {rows['held_out']['classifier_score']:.2f}), {g['classes_present']} classes, "
+          f"precision {g['precision']:.2f}, recall {g['recall']:.2f}"
+          + (f", {100 * g['conditional_accuracy']:.1f} % classified as their label" if args.conditional else ""))
+    print(f"wrote {', '.join(sorted(p.name for p in run_dir.iterdir()))} in {run_dir}/")
+    return run_dir
+
+
+def _plain(value):
+    """numpy numbers and arrays as JSON numbers and lists."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
 def _finite(metrics: dict) -> dict:
     """JSON has no inf: an infinite reverse KL (no high-quality sample) is written as null."""
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in metrics.items()}
@@ -243,12 +315,14 @@ def _load(path: str):
 
 
 def sample(args) -> Path:
-    gan, _ = _load(args.checkpoint)
+    gan, extra = _load(args.checkpoint)
     x = gan.sample(args.n, rng=args.seed, use_ema=not args.raw)
     out = Path(args.out)
     if out.suffix == ".npy":
         out.parent.mkdir(parents=True, exist_ok=True)
         np.save(out, x, allow_pickle=False)
+    elif out.suffix == ".png" and "shape" in extra:
+        save_figure(plot_image_grid(x, tuple(extra["shape"]), nrow=10, title=f"{args.n} samples"), out)
     elif out.suffix == ".png":
         if x.shape[1] != 2:
             raise UsageError(f"--out .png draws 2-D samples; these have {x.shape[1]} dimensions: use .npy")
@@ -261,6 +335,10 @@ def sample(args) -> Path:
 
 def evaluate(args) -> dict:
     gan, extra = _load(args.checkpoint)
+    if extra.get("data") in SHAPES:
+        rows = evaluate_image_gan(gan, extra["data"], seed=args.seed, fashion_path=extra.get("fashion_path"))
+        print(json.dumps({"data": extra["data"], "step": gan.step, **rows}, indent=2, default=_plain))
+        return rows
     name = args.data or extra.get("data")
     if name is None:
         raise UsageError("the checkpoint does not say which data it was trained on: give --data")

@@ -276,11 +276,16 @@ class GAN:
         the classes in turn, ``0, 1, ..., n_classes - 1, 0, 1, ...``).
         """
         check_int(n, "n")
+        return self.generate(self.noise(n, np.random.default_rng(rng)), labels, use_ema)
+
+    def generate(self, z: np.ndarray, labels: np.ndarray | None = None, use_ema: bool = True) -> np.ndarray:
+        """G's samples for given noise ``z`` ``(n, z_dim)`` (and classes ``labels``, if conditional)."""
+        check_matrix(z, "z", width=self.z_dim, dtype=self.dtype)
         if self.n_classes is not None and labels is None:
-            labels = np.arange(n) % self.n_classes
-        labels = self._check_labels(labels, n)
+            labels = np.arange(z.shape[0]) % self.n_classes
+        labels = self._check_labels(labels, z.shape[0])
         G = self.G_ema if (use_ema and self.G_ema is not None) else self.G
-        return G(self._with_labels(self.noise(n, np.random.default_rng(rng)), labels))
+        return G(self._with_labels(z, labels))
 
     def fit(self, data, steps: int, batch_size: int = 256, rng: np.random.Generator | int | None = None,
             **kwargs) -> dict[str, list[float]]:

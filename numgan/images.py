@@ -26,8 +26,9 @@ SHAPES = {"digits": (8, 8), "mnist": (28, 28), "fashion": (28, 28)}
 
 #: the recommended settings per data set (networks, GAN options, loop)
 IMAGE_RECIPES: dict[str, dict] = {
-    "digits": dict(z_dim=32, g_hidden=[128, 256], d_hidden=[256, 128], steps=8000, batch_size=64,
-                   objective="non_saturating", g_lr=5e-4, d_lr=5e-4, ema=0.999, decay_from=0.5),
+    "digits": dict(z_dim=32, g_hidden=[128, 256], d_hidden=[256, 128], steps=12000, batch_size=64,
+                   objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=5e-4, d_lr=5e-4,
+                   ema=0.999, decay_from=0.5),
     "mnist": dict(z_dim=64, g_hidden=[256, 512, 1024], d_hidden=[1024, 512, 256], steps=10000, batch_size=64,
                   objective="non_saturating", g_lr=2e-4, d_lr=2e-4, ema=0.999, decay_from=0.5),
 }
@@ -51,7 +52,7 @@ def load_images(name: str, split: str = "train", path=None) -> tuple[np.ndarray,
     return x, y.astype(np.int64)
 
 
-def image_gan(name: str, seed: int = 0, conditional: bool = False, n_classes: int = 10, pack: int = 1,
+def image_gan(name: str, seed: int = 0, conditional: bool = False, n_classes: int = 10,
               dtype=np.float32, **overrides) -> GAN:
     """The recommended GAN for data set ``name`` (see :data:`IMAGE_RECIPES`), drawn from ``seed``.
 
@@ -64,13 +65,15 @@ def image_gan(name: str, seed: int = 0, conditional: bool = False, n_classes: in
     c = n_classes if conditional else 0
     rng = np.random.default_rng(seed)
     G = mlp([recipe["z_dim"] + c, *recipe["g_hidden"], h * w], "leaky_relu", "tanh", dtype=dtype, seed=rng)
+    pack = recipe.get("pack", 1)
     D = mlp([(h * w + c) * pack, *recipe["d_hidden"], 1], "leaky_relu", None, dtype=dtype, seed=rng)
     options = {k: v for k, v in recipe.items() if k not in IMAGE_LOOP_KEYS}
-    return GAN(G, D, pack=pack, n_classes=n_classes if conditional else None, **options)
+    return GAN(G, D, n_classes=n_classes if conditional else None, **options)
 
 
-def gaussian_baseline(images: np.ndarray, n: int, rng: np.random.Generator | int | None = 0) -> np.ndarray:
-    """``n`` draws of ``N(mean, covariance)`` of ``images`` ``(N, D)``, clipped to ``[-1, 1]``.
+def gaussian_baseline(images: np.ndarray, n: int, rng: np.random.Generator | int | None = 0,
+                      clip: bool = True) -> np.ndarray:
+    """``n`` draws of ``N(mean, covariance)`` of ``images`` ``(N, D)``, clipped to ``[-1, 1]`` (``clip``).
 
     The simplest generative model that matches the data's first two moments:
     a floor that a GAN must beat.
@@ -78,16 +81,19 @@ def gaussian_baseline(images: np.ndarray, n: int, rng: np.random.Generator | int
     x = images.astype(np.float64)
     samples = np.random.default_rng(rng).multivariate_normal(x.mean(axis=0), np.cov(x, rowvar=False), size=n,
                                                              method="eigh")
-    return np.clip(samples, -1, 1).astype(images.dtype)
+    return (np.clip(samples, -1, 1) if clip else samples).astype(images.dtype)
 
 
-def classifier_for(name: str):
+def classifier_for(name: str, path=None):
     """The evaluation classifier of a data set (trained once on its training split, cached)."""
-    from .classifier import digits_classifier, fashion_classifier, mnist_classifier
-    return {"digits": digits_classifier, "mnist": mnist_classifier, "fashion": fashion_classifier}[name]()
+    from . import classifier
+    if name == "fashion":
+        return classifier.fashion_classifier(path)
+    return {"digits": classifier.digits_classifier, "mnist": classifier.mnist_classifier}[name]()
 
 
-def evaluate_image_gan(gan: GAN, name: str, seed: int = 0, include_baselines: bool = True) -> dict:
+def evaluate_image_gan(gan: GAN, name: str, seed: int = 0, include_baselines: bool = True,
+                       fashion_path=None) -> dict:
     """The classifier-based metrics of ``gan`` on data set ``name``, with the reference rows.
 
     Every row is measured against the training split on as many samples as the
@@ -95,9 +101,9 @@ def evaluate_image_gan(gan: GAN, name: str, seed: int = 0, include_baselines: bo
     samples; for a conditional GAN the classes in turn, with the fraction
     classified as their label) and ``"gaussian"`` (:func:`gaussian_baseline`).
     """
-    train, _ = load_images(name, "train")
-    test, _ = load_images(name, "test")
-    clf = classifier_for(name)
+    train, _ = load_images(name, "train", fashion_path)
+    test, _ = load_images(name, "test", fashion_path)
+    clf = classifier_for(name, fashion_path)
     n = test.shape[0]
     labels = np.arange(n) % gan.n_classes if gan.n_classes else None
     rows = {"gan": image_metrics(train, gan.sample(n, rng=seed, labels=labels), clf, fake_labels=labels)}

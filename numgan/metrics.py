@@ -4,7 +4,11 @@ For the 2-D Gaussian mixtures of :mod:`numgan.data`, where the modes are known,
 :func:`mode_coverage` gives the mode-collapse numbers of VEEGAN (Srivastava et
 al., 2017) and PacGAN (Lin et al., 2018): modes covered, the fraction of
 high-quality samples, and the reverse KL divergence of the generated mode
-histogram from the uniform one. Each metric is one small, vectorised function.
+histogram from the uniform one. For images, the metrics below the line work
+on the outputs and features of a small classifier trained on the real data
+(:mod:`numgan.classifier`): the classifier (Inception) score, the class
+histogram, the Frechet distance, improved precision and recall, density and
+coverage. Each metric is one small, vectorised function.
 """
 from __future__ import annotations
 
@@ -105,7 +109,8 @@ def _check_probs(probs, name: str = "probs") -> np.ndarray:
     sums = p.sum(axis=1)
     if not np.allclose(sums, 1.0, rtol=0, atol=1e-4):
         worst = int(np.argmax(np.abs(sums - 1)))
-        raise ValueError(f"{name} rows must sum to 1 (e.g. softmax outputs), got row {worst} summing to {sums[worst]!r}")
+        raise ValueError(f"{name} rows must sum to 1 (e.g. softmax outputs), "
+                         f"got row {worst} summing to {sums[worst]!r}")
     return p
 
 
@@ -167,7 +172,8 @@ def class_histogram(probs_or_labels: np.ndarray, n_classes: int) -> np.ndarray:
             raise ValueError(f"probs_or_labels must lie in [0, {n_classes}), "
                              f"got values from {labels.min()} to {labels.max()}")
     else:
-        raise ValueError(f"probs_or_labels must be (N,) labels or (N, C) probabilities, got shape {probs_or_labels.shape}")
+        raise ValueError(f"probs_or_labels must be (N,) labels or (N, C) probabilities, "
+                         f"got shape {probs_or_labels.shape}")
     return np.bincount(labels, minlength=n_classes).astype(np.int64)
 
 
@@ -235,10 +241,18 @@ def frechet_distance(feat_real: np.ndarray, feat_fake: np.ndarray) -> float:
     return float(max(fd, 0.0))
 
 
-def _row_blocks(n_rows: int, n_cols: int, max_entries: int = 1 << 22):
-    """Slices of rows such that a block of ``n_cols`` float64 distances stays near 32 MB."""
-    step = max(1, max_entries // max(n_cols, 1))
+#: the most pairwise distances held at once (float64: 32 MB), so 5,000 x 5,000 goes in 6 blocks
+BLOCK_ENTRIES = 1 << 22
+
+
+def _row_blocks(n_rows: int, n_cols: int):
+    """Slices of rows such that a block of ``n_cols`` distances holds at most ``BLOCK_ENTRIES``."""
+    step = max(1, BLOCK_ENTRIES // max(n_cols, 1))
     return [slice(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
+
+
+#: relative size of the round-off of ``|a|^2 + |b|^2 - 2 a.b`` that :func:`_ball_counts` re-checks
+ROUND_OFF = 1e-9
 
 
 def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -247,12 +261,23 @@ def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum(d2, 0, out=d2)
 
 
+def _exact_sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``||a_i - b_i||^2`` row by row, ``(len(a),)``, as ``sum((a_i - b_i)^2)``.
+
+    Slower than the matmul form but free of its cancellation, and symmetric
+    bit for bit: the same two points always give the same number.
+    """
+    diff = a - b
+    return np.einsum("ij,ij->i", diff, diff)
+
+
 def _knn_radii(feat: np.ndarray, k: int) -> np.ndarray:
     """Squared distance from each sample to its ``k``-th nearest *other* sample of the same set, ``(N,)``.
 
     The radius of the k-NN ball around ``x_i`` is ``NND_k(x_i) = ||x_i - x_(k)||``
     with ``x_(k)`` the ``k``-th nearest of the other ``N - 1`` samples
-    (Kynkaanniemi et al., 2019). Distances are formed in blocks of rows.
+    (Kynkaanniemi et al., 2019). The neighbour is found on distances formed in
+    blocks of rows; its distance is then recomputed exactly (:func:`_exact_sq_dists`).
     """
     n = feat.shape[0]
     if k > n - 1:
@@ -260,23 +285,32 @@ def _knn_radii(feat: np.ndarray, k: int) -> np.ndarray:
     r2 = np.empty(n)
     for rows in _row_blocks(n, n):
         d2 = _sq_dists(feat[rows], feat)
-        d2[np.arange(d2.shape[0]), np.arange(rows.start, rows.stop)] = 0.0   # the sample itself
-        r2[rows] = np.partition(d2, k, axis=1)[:, k]                         # index 0 is itself
+        d2[np.arange(d2.shape[0]), np.arange(rows.start, rows.stop)] = -1.0  # the sample itself comes first
+        neighbour = np.argpartition(d2, k, axis=1)[:, k]
+        r2[rows] = _exact_sq_dists(feat[rows], feat[neighbour])
     return r2
 
 
 def _ball_counts(centres: np.ndarray, r2: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For k-NN balls ``B(c_i, r_i)`` (closed) and points ``p_j``.
+    """For closed balls ``B(c_i, r_i)`` (``r2`` holds ``r_i^2``) and points ``p_j``.
 
     Returns ``per_ball`` ``(len(centres),)``, how many points each ball holds, and
     ``covered`` ``(len(points),)`` bools, whether a point lies in at least one ball.
-    The centres are the rows of each block, as in :func:`_knn_radii`, so that a
-    point equal to a centre's own neighbour is compared with bit-identical numbers.
+    Distances come from the matmul form in blocks; the few within round-off of
+    a ball's boundary (``ROUND_OFF * (|c_i|^2 + |p_j|^2)``) are recomputed
+    exactly, so that a point equal to a centre's k-th neighbour, which sits on
+    the boundary, is always counted (as with identical real and fake sets).
     """
     per_ball = np.empty(centres.shape[0], dtype=np.int64)
     covered = np.zeros(points.shape[0], dtype=bool)
+    norms_c, norms_p = np.einsum("ij,ij->i", centres, centres), np.einsum("ij,ij->i", points, points)
     for rows in _row_blocks(centres.shape[0], points.shape[0]):
-        inside = _sq_dists(centres[rows], points) <= r2[rows, None]
+        radius2 = r2[rows, None]
+        d2 = _sq_dists(centres[rows], points)
+        inside = d2 <= radius2
+        near = np.abs(d2 - radius2) <= ROUND_OFF * (norms_c[rows, None] + norms_p[None, :])
+        i, j = np.nonzero(near)
+        inside[i, j] = _exact_sq_dists(centres[rows][i], points[j]) <= radius2[i, 0]
         per_ball[rows] = inside.sum(axis=1)
         covered |= inside.any(axis=0)
     return per_ball, covered
@@ -371,9 +405,16 @@ def image_metrics(real_images: np.ndarray, fake_images: np.ndarray, classifier,
     - ``"conditional_accuracy"``: :func:`conditional_accuracy`, only with ``fake_labels``;
     - ``"n_real"``, ``"n_fake"``: the sample sizes (the k-NN metrics and FD depend on them).
     """
-    for name in ("predict_proba", "features", "n_classes"):
+    for name in ("predict_proba", "features", "n_classes", "in_features", "dtype"):
         if not hasattr(classifier, name):
             raise TypeError(f"classifier must be a numgan Classifier (with {name}), got {type(classifier).__name__}")
+    for arr, name in ((real_images, "real_images"), (fake_images, "fake_images")):
+        check_matrix(arr, name, width=classifier.in_features, dtype=classifier.dtype)
+    if fake_labels is not None and (not isinstance(fake_labels, np.ndarray)
+                                    or fake_labels.shape != (fake_images.shape[0],)):
+        got = fake_labels.shape if isinstance(fake_labels, np.ndarray) else type(fake_labels).__name__
+        raise ValueError(f"fake_labels must be None or an array of shape ({fake_images.shape[0]},), "
+                         f"one class per fake image, got {got}")
     probs = classifier.predict_proba(fake_images)
     feat_real = classifier.features(real_images)
     feat_fake = classifier.features(fake_images)

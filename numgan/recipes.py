@@ -13,10 +13,10 @@ from .network import mlp
 
 #: options of :class:`numgan.gan.GAN` and of the loop, per 2-D mixture
 RECIPES: dict[str, dict] = {
-    "ring": dict(hidden=[64, 64, 64], z_dim=2, steps=16000, batch_size=256, objective="non_saturating",
-                 penalty="r1", penalty_weight=0.1, g_lr=1e-3, d_lr=1e-3, ema=0.99, decay_from=0.5),
-    "grid": dict(hidden=[128, 128, 128], z_dim=2, steps=20000, batch_size=256, objective="non_saturating",
-                 penalty="r1", penalty_weight=0.1, g_lr=1e-3, d_lr=1e-3, ema=0.99, decay_from=0.5),
+    "ring": dict(hidden=[64, 64, 64, 64], z_dim=2, steps=16000, batch_size=256, objective="non_saturating",
+                 penalty="r1", penalty_weight=0.1, g_lr=3e-3, d_lr=3e-3, ema=0.99, decay_from=0.5),
+    "grid": dict(hidden=[128, 128, 128, 128], z_dim=2, steps=20000, batch_size=256, objective="non_saturating",
+                 penalty="r1", penalty_weight=0.1, g_lr=3e-3, d_lr=3e-3, ema=0.99, decay_from=0.5),
 }
 RECIPES["spiral"] = dict(RECIPES["grid"])
 RECIPES["moons"] = dict(RECIPES["grid"])

@@ -126,13 +126,15 @@ class Snapshots:
     """A callback keeping ``(step, samples)`` every ``every`` steps, from fixed noise.
 
     The noise is drawn once from its own ``seed``, so snapshots never disturb
-    the training rng and show the same ``z`` moving over training.
+    the training rng and show the same ``z`` moving over training. A
+    conditional GAN draws the classes ``labels`` (default: in turn).
     """
 
-    def __init__(self, every: int, n: int = 500, seed: int = 0) -> None:
+    def __init__(self, every: int, n: int = 500, seed: int = 0, labels: np.ndarray | None = None) -> None:
         self.every = check_int(every, "every")
         self.n = check_int(n, "n")
         self.seed = seed
+        self.labels = labels
         self.frames: list[tuple[int, np.ndarray]] = []
         self._z = None
 
@@ -140,8 +142,7 @@ class Snapshots:
         if self._z is None:
             self._z = gan.noise(self.n, np.random.default_rng(self.seed))
         if gan.step % self.every == 0 or gan.step == 1:
-            G = gan.G_ema if gan.G_ema is not None else gan.G
-            self.frames.append((gan.step, G(self._z)))
+            self.frames.append((gan.step, gan.generate(self._z, self.labels)))
 
 
 class LinearDecay:

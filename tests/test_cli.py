@@ -94,3 +94,28 @@ def test_help_explains_every_option():
     for option in ("--data", "--objective", "--penalty", "--steps", "--batch-size", "--g-lr", "--d-lr",
                    "--hidden", "--pack", "--ema", "--clip", "--label-smoothing", "--instance-noise", "--seed"):
         assert option in out.stdout
+
+
+def test_train_on_digits_conditional(tmp_path):
+    out = run("train", "--data", "digits", "--conditional", "--steps", "30", "--hidden", "32", "--snapshots", "3",
+              "--no-progress", "--out", str(tmp_path), "--name", "d")
+    assert out.returncode == 0, out.stderr
+    run_dir = tmp_path / "d"
+    assert {"samples.png", "losses.png", "training.gif", "metrics.json", "checkpoint.npz"} <= {
+        p.name for p in run_dir.iterdir()}
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert set(metrics["gan"]) >= {"classifier_score", "precision", "recall", "frechet_distance",
+                                   "conditional_accuracy", "classes_present"}
+    assert metrics["held_out"]["classifier_score"] > metrics["gan"]["classifier_score"]
+    assert "classified as their label" in out.stdout
+    ev = run("evaluate", "--checkpoint", str(run_dir / "checkpoint.npz"))
+    assert ev.returncode == 0, ev.stderr
+    assert json.loads(ev.stdout)["data"] == "digits"
+    png = run("sample", "--checkpoint", str(run_dir / "checkpoint.npz"), "--n", "20", "--out", str(tmp_path / "g.png"))
+    assert png.returncode == 0 and (tmp_path / "g.png").stat().st_size > 0
+
+
+def test_fashion_without_files_says_how_to_get_them(tmp_path):
+    out = run("train", "--data", "fashion", "--fashion-path", str(tmp_path), "--steps", "5", "--no-progress")
+    assert out.returncode == 2
+    assert "apt install dataset-fashion-mnist" in out.stderr and "Traceback" not in out.stderr

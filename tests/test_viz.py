@@ -208,3 +208,29 @@ def test_training_gif_errors(tmp_path):
         training_gif([(0, np.zeros((5, 3)))], tmp_path / "a.gif")
     with pytest.raises(ValueError, match="fps must be a positive number, got 0"):
         training_gif([(0, FAKE)], tmp_path / "a.gif", fps=0)
+
+
+def test_tile_images_layout():
+    from numgan.viz import tile_images
+    images = np.arange(3 * 4, dtype=float).reshape(3, 4)       # three 2x2 images
+    canvas = tile_images(images, (2, 2), nrow=2, pad=1)
+    assert canvas.shape == (2 * 3 + 1, 2 * 3 + 1)
+    np.testing.assert_array_equal(canvas[1:3, 1:3], [[0, 1], [2, 3]])     # first image, top left
+    np.testing.assert_array_equal(canvas[1:3, 4:6], [[4, 5], [6, 7]])     # second, top right
+    np.testing.assert_array_equal(canvas[4:6, 1:3], [[8, 9], [10, 11]])   # third, second row
+    assert canvas[4:6, 4:6].max() == 0                                     # empty cell: the minimum
+    with pytest.raises(ValueError, match=r"images must have shape \(N, 9\) or \(N, 3, 3\)"):
+        tile_images(images, (3, 3))
+
+
+def test_image_grid_png_and_gif(tmp_path):
+    from PIL import Image
+
+    from numgan.viz import image_grid_gif, plot_image_grid, save_figure
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, size=(20, 64))
+    path = save_figure(plot_image_grid(images, (8, 8), nrow=5, title="t"), tmp_path / "grid.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    gif = image_grid_gif([(1, images), (5, images[::-1]), (9, images)], tmp_path / "g.gif", (8, 8), nrow=5)
+    with Image.open(gif) as im:
+        assert im.n_frames == 3

@@ -1,0 +1,101 @@
+"""Image quality of numgan's MLP GANs, measured with a classifier instead of Inception.
+
+Three experiments, each over 3 seeds with the recommended recipe
+(``numgan.images.IMAGE_RECIPES``): the 8x8 digits, the 5,000-image MNIST
+subset, and the conditional GAN on the digits. Every metric is reported for
+three rows side by side, all against the training split and on as many
+samples as the test split holds: held-out real images (what a perfect
+generator reaches), the trained GAN, and a Gaussian fitted to the data's mean
+and covariance (a floor). Wall time is the training time of one run on one
+core (OpenBLAS limited to one thread; ``--jobs`` runs that many at once).
+
+    python benchmarks/image_quality.py                 # everything (about 20 minutes on 2 cores)
+    python benchmarks/image_quality.py --only digits   # one experiment
+    python benchmarks/image_quality.py --quick         # a smoke test of the script
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+from datetime import date  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from numgan.images import IMAGE_RECIPES, evaluate_image_gan, image_gan, load_images  # noqa: E402
+from numgan.train import LinearDecay, fit  # noqa: E402
+
+EXPERIMENTS = {"digits": ("digits", False), "mnist": ("mnist", False), "conditional-digits": ("digits", True)}
+METRICS = ["classifier_score", "class_reverse_kl", "classes_present", "frechet_distance", "precision", "recall",
+           "density", "coverage", "conditional_accuracy"]
+
+
+def run_one(job: dict) -> dict:
+    data, conditional = EXPERIMENTS[job["experiment"]]
+    recipe = dict(IMAGE_RECIPES[data])
+    steps = job.get("steps") or recipe["steps"]
+    x, y = load_images(data, "train")
+    gan = image_gan(data, job["seed"], conditional=conditional)
+    callbacks = [LinearDecay(int(steps * recipe["decay_from"]), steps)] if recipe["decay_from"] < 1 else []
+    start = time.perf_counter()
+    fit(gan, (x, y) if conditional else x, steps, recipe["batch_size"], rng=job["seed"], progress=False,
+        callbacks=callbacks)
+    seconds = time.perf_counter() - start
+    rows = evaluate_image_gan(gan, data, seed=job["seed"])
+    return {**job, "steps": steps, "seconds": seconds, "rows": rows}
+
+
+def table(experiment: str, runs: list[dict]) -> str:
+    names = [m for m in METRICS if m in runs[0]["rows"]["gan"]]
+    lines = [f"**{experiment}** ({len(runs)} seeds, {runs[0]['steps']} steps, "
+             f"{np.mean([r['seconds'] for r in runs]):.0f} s of training per run)", "",
+             "| metric | held-out real | GAN | Gaussian baseline |", "|---|---|---|---|"]
+    for m in names:
+        cells = []
+        for row in ("held_out", "gan", "gaussian"):
+            values = [r["rows"][row][m] for r in runs if m in r["rows"][row]]
+            cells.append(f"{np.mean(values):.3f}" if values else "n/a")
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=sorted(EXPERIMENTS), help="run one experiment")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="tiny runs, to check that the script works")
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once, one core each (default 2)")
+    parser.add_argument("--out", default="benchmarks/results/image_quality.json")
+    args = parser.parse_args(argv)
+    experiments = [args.only] if args.only else list(EXPERIMENTS)
+    jobs = [{"experiment": e, "seed": s, "steps": 50 if args.quick else None}
+            for e in experiments for s in range(1 if args.quick else args.seeds)]
+    results = []
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for r in pool.map(run_one, jobs):
+            results.append(r)
+            g = r["rows"]["gan"]
+            print(f"  {r['experiment']:18s} seed {r['seed']}: score {g['classifier_score']:.2f}, "
+                  f"precision {g['precision']:.2f}, recall {g['recall']:.2f}, {r['seconds']:.0f} s", flush=True)
+    tables = [table(e, [r for r in results if r["experiment"] == e]) for e in experiments]
+    print("\n" + "\n\n".join(tables))
+    report = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+              f"Python {platform.python_version()}, NumPy {np.__version__}", "quick": args.quick,
+              "runs": results, "tables": tables}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, default=lambda v: v.tolist() if hasattr(v, "tolist") else float(v)))
+    print(f"\nwrote {out}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
