@@ -183,7 +183,7 @@ class GAN:
         s, cache = self.D.forward(self._packed(self._with_labels(x, both)))
         s_real, s_fake = s[: n // self.pack], s[n // self.pack:]
         loss, d_real, d_fake = discriminator_loss(s_real, s_fake, self.objective, 1 - self.label_smoothing)
-        _, grads = self.D.backward(np.concatenate([d_real, d_fake]), cache)
+        _, grads = self.D.backward(np.concatenate([d_real, d_fake]), cache, input_grad=False)
         flat = tiling_buffer(grads.values())
         penalty = 0.0
         if self.penalty is not None:
@@ -224,7 +224,7 @@ class GAN:
         loss, d_fake = generator_loss(s_fake, self.objective)
         dx, _ = self.D.backward(d_fake, cache_D, param_grads=False)
         dfake = dx.reshape(n, -1)[:, :self.data_dim]      # the label columns are not G's to change
-        _, grads = self.G.backward(np.ascontiguousarray(dfake), cache_G)
+        _, grads = self.G.backward(np.ascontiguousarray(dfake), cache_G, input_grad=False)
         flat = tiling_buffer(grads.values())
         return {"g_loss": loss, "g_grad_norm": float(np.sqrt(np.dot(flat, flat)))}, grads
 

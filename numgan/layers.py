@@ -45,12 +45,14 @@ class Layer:
         raise NotImplementedError
 
     def backward(self, dy: np.ndarray, cache: Any, param_grads: bool = True,
-                 out: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict]:
+                 out: dict[str, np.ndarray] | None = None, input_grad: bool = True) -> tuple[np.ndarray, dict]:
         """Return ``(dx, grads)``.
 
         ``out``, when given, maps parameter names to arrays into which the
         parameter gradients are written (``Sequential`` passes views of its one
-        flat gradient buffer); ``grads`` then holds those same arrays.
+        flat gradient buffer); ``grads`` then holds those same arrays. With
+        ``input_grad=False`` a layer may skip ``dx`` and return ``None`` (the
+        discriminator step needs no gradient with respect to the data).
         """
         raise NotImplementedError
 
@@ -97,11 +99,11 @@ class Dense(Layer):
         y += b
         return y, x
 
-    def backward(self, dy, cache, param_grads=True, out=None):
+    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
         x = cache
         W = self.params["W"]
         check_matrix(dy, "dy", width=self.out_features, dtype=W.dtype)
-        dx = dy @ W.T
+        dx = dy @ W.T if input_grad else None
         if not param_grads:
             return dx, {}
         if out is None:
@@ -128,11 +130,12 @@ class LeakyReLU(Layer):
 
     def forward(self, x):
         as_float_array(x, "x")
-        one, alpha = x.dtype.type(1), x.dtype.type(self.alpha)
-        slope = np.where(x > 0, one, alpha)
+        slope = (x > 0).astype(x.dtype)      # 1 where x > 0, else 0
+        slope *= 1 - self.alpha              # 1 - alpha where x > 0, else 0
+        slope += self.alpha                  # 1 where x > 0, else alpha
         return x * slope, slope
 
-    def backward(self, dy, cache, param_grads=True, out=None):
+    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
         slope = cache
         return dy * slope, {}
 
@@ -179,7 +182,7 @@ class Sigmoid(Layer):
         y = stable_sigmoid(as_float_array(x, "x"))
         return y, y
 
-    def backward(self, dy, cache, param_grads=True, out=None):
+    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
         y = cache
         return dy * y * (1 - y), {}
 
@@ -201,7 +204,7 @@ class Tanh(Layer):
         y = np.tanh(as_float_array(x, "x"))
         return y, y
 
-    def backward(self, dy, cache, param_grads=True, out=None):
+    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
         y = cache
         return dy * (1 - y * y), {}
 
@@ -222,7 +225,7 @@ class Identity(Layer):
     def forward(self, x):
         return as_float_array(x, "x"), None
 
-    def backward(self, dy, cache, param_grads=True, out=None):
+    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
         return dy, {}
 
     def derivative(self, cache):

@@ -118,22 +118,27 @@ class Sequential:
         """The output ``y`` alone (no cache kept): for sampling and evaluation."""
         return self.forward(x)[0]
 
-    def backward(self, dy: np.ndarray, cache: list, param_grads: bool = True
-                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def backward(self, dy: np.ndarray, cache: list, param_grads: bool = True, input_grad: bool = True
+                 ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
         """Return ``(dx, grads)`` by the chain rule, last layer first.
 
         ``grads`` are views into one new flat buffer (``tiling_buffer`` finds it),
         so a later backward never overwrites the grads of an earlier one.
+        ``param_grads=False`` skips the parameter gradients (``grads`` is ``{}``);
+        ``input_grad=False`` skips the first layer's ``dx`` (``dx`` is ``None``):
+        each saves one matrix product per layer or one in all.
         """
         if not isinstance(cache, list) or len(cache) != len(self.layers):
             raise ValueError(f"cache must be the list returned by this network's forward "
                              f"({len(self.layers)} entries), got {type(cache).__name__}")
+        if not (param_grads or input_grad):
+            raise ValueError("backward with param_grads=False and input_grad=False computes nothing")
         check_matrix(dy, "dy", width=self.out_features, dtype=self.dtype)
         grads = self.views(np.empty_like(self.flat_params)) if param_grads else {}
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
             out = {k: grads[f"{i}.{k}"] for k in layer.params} if param_grads else None
-            dy, _ = layer.backward(dy, cache[i], param_grads=param_grads, out=out)
+            dy, _ = layer.backward(dy, cache[i], param_grads=param_grads, out=out, input_grad=input_grad or i > 0)
         return dy, grads
 
     def spec(self) -> list[dict]:

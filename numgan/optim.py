@@ -14,6 +14,7 @@ per array. Derivations: ``docs/adam.md``.
 """
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 import numpy as np
@@ -172,16 +173,32 @@ class Adam(Optimizer):
         self.beta2 = check_in_range(betas[1], "betas[1]", 0.0, 1.0, high_open=True)
         self.eps = check_positive(eps, "eps")
         self.weight_decay = check_in_range(weight_decay, "weight_decay", 0.0, np.inf)
+        self._work = np.empty(sum(p.size for p in self.params.values()), dtype=self.dtype)
 
     def _update(self, p, g, state):
         m, v = state["m"], state["v"]
         if self.weight_decay:
             g = g + self.weight_decay * p
-        m += (1 - self.beta1) * (g - m)          # m = beta1 m + (1 - beta1) g
-        v += (1 - self.beta2) * (g * g - v)      # v = beta2 v + (1 - beta2) g^2
-        m_hat_scale = 1 / (1 - self.beta1 ** self.t)
-        v_hat_scale = 1 / (1 - self.beta2 ** self.t)
-        p -= (self.lr * m_hat_scale) * m / (np.sqrt(v_hat_scale * v) + self.eps)
+        # The same formulas, written in place with one scratch array s (no temporaries of
+        # the size of all parameters but s itself: see docs/performance.md).
+        s = self._scratch(p)
+        np.multiply(g, 1 - self.beta1, out=s)
+        m *= self.beta1
+        m += s                                        # m = beta1 m + (1 - beta1) g
+        np.multiply(g, g, out=s)
+        s *= 1 - self.beta2
+        v *= self.beta2
+        v += s                                        # v = beta2 v + (1 - beta2) g^2
+        np.sqrt(v, out=s)
+        s *= 1 / math.sqrt(1 - self.beta2 ** self.t)
+        s += self.eps                                 # s = sqrt(v_hat) + eps
+        np.divide(m, s, out=s)
+        s *= self.lr / (1 - self.beta1 ** self.t)     # s = lr m_hat / (sqrt(v_hat) + eps)
+        p -= s
+
+    def _scratch(self, p: np.ndarray) -> np.ndarray:
+        """A work array of ``p``'s shape, kept between steps (its content is never read)."""
+        return self._work[:p.size].reshape(p.shape)
 
     def _hyper(self):
         return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, "weight_decay": self.weight_decay}

@@ -118,3 +118,17 @@ def test_astype_copies(rng):
     assert net64.dtype == np.float64 and net.dtype == np.float32
     net64.flat_params[:] = 0
     assert np.any(net.flat_params != 0)
+
+
+def test_input_grad_false_skips_dx_and_keeps_the_grads(rng):
+    net = six_layer_net()
+    x = rng.standard_normal((5, 4))
+    y, cache = net.forward(x)
+    dy = rng.standard_normal(y.shape)
+    dx_full, full = net.backward(dy, cache)
+    dx, grads = net.backward(dy, cache, input_grad=False)
+    assert dx is None and dx_full.shape == x.shape
+    for name in full:
+        np.testing.assert_array_equal(grads[name], full[name])
+    with pytest.raises(ValueError, match="computes nothing"):
+        net.backward(dy, cache, param_grads=False, input_grad=False)
