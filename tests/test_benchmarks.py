@@ -18,3 +18,32 @@ def test_mode_coverage_benchmark_runs_quick(tmp_path):
     assert {r["data"] for r in report["summary"]} == {"ring", "grid"}
     assert all(r["seeds"] == 2 and r["steps"] == 200 for r in report["summary"])
     assert "| data | configuration |" in proc.stdout
+
+
+def test_step_time_benchmark_runs_or_says_what_it_needs(tmp_path):
+    """With PyTorch (the bench extra) it runs a tiny case; without it, it says how to install it."""
+    out = tmp_path / "st.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "step_time.py"), "--quick", "--archs",
+                           "mnist-mlp", "--out", str(out)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        assert proc.returncode == 2
+        assert 'pip install -e ".[bench]"' in proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 1 and rows[0]["arch"] == "mnist-mlp" and rows[0]["numgan_ms"] > 0
+    assert 0 < rows[0]["fraction_of_gemm_rate"] < 1.5
+
+
+def test_step_flops_count_by_hand():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("step_time", ROOT / "benchmarks" / "step_time.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    arch = {"z": 2, "g": [3], "x": 4, "d": [5]}
+    # G: 2x3 + 3x4 = 18 MACs per row (first layer 6); D: 4x5 + 5x1 = 25 (first layer 20).
+    # D step: G fwd 18 + D fwd 2*25 + dW 2*25 + dx 2*(25-20) = 128; G step: 18 + 25 + 25 + 18 + (18-6) = 98
+    assert module.gemm_flops(arch, 1) == 2 * (128 + 98)
+    assert module.gemm_flops(arch, 64) == 64 * 2 * (128 + 98)
