@@ -38,7 +38,7 @@ class TrainingDiverged(FloatingPointError):
     def __init__(self, step: int, what: str, value: float) -> None:
         self.step = step
         super().__init__(f"training diverged at step {step}: {what} is {value}; "
-                         f"the weights were left as they were after step {step - 1}")
+                         f"the update of step {step} was not applied")
 
 
 class GAN:

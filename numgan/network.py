@@ -138,7 +138,10 @@ class Sequential:
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
             out = {k: grads[f"{i}.{k}"] for k in layer.params} if param_grads else None
-            dy, _ = layer.backward(dy, cache[i], param_grads=param_grads, out=out, input_grad=input_grad or i > 0)
+            dy, g = layer.backward(dy, cache[i], param_grads=param_grads, out=out, input_grad=input_grad or i > 0)
+            for k, value in g.items():      # a layer that returns new arrays instead of filling ``out``
+                if value is not out[k]:
+                    out[k][...] = value
         return dy, grads
 
     def spec(self) -> list[dict]:

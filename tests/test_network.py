@@ -132,3 +132,13 @@ def test_input_grad_false_skips_dx_and_keeps_the_grads(rng):
         np.testing.assert_array_equal(grads[name], full[name])
     with pytest.raises(ValueError, match="computes nothing"):
         net.backward(dy, cache, param_grads=False, input_grad=False)
+
+
+def test_a_layer_returning_new_grad_arrays_is_not_ignored(rng):
+    """A custom layer may return fresh arrays rather than fill ``out``: Sequential must use them."""
+    class FreshDense(Dense):
+        def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
+            return super().backward(dy, cache, param_grads, None, input_grad)
+
+    net = Sequential([FreshDense(3, 4, dtype=np.float64, rng=0), Tanh(), FreshDense(4, 2, dtype=np.float64, rng=1)])
+    assert check_network(net, rng.standard_normal((5, 3))).ok
