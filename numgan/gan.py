@@ -177,6 +177,7 @@ class GAN:
         its one-hot label.
         """
         n = x_real.shape[0]
+        ### BEGIN SOLUTION
         fake = self.G(self._with_labels(self.noise(n, rng), labels))
         x = self._with_instance_noise(np.concatenate([x_real, fake]), rng)
         both = None if labels is None else np.concatenate([labels, labels])
@@ -184,6 +185,7 @@ class GAN:
         s_real, s_fake = s[: n // self.pack], s[n // self.pack:]
         loss, d_real, d_fake = discriminator_loss(s_real, s_fake, self.objective, 1 - self.label_smoothing)
         _, grads = self.D.backward(np.concatenate([d_real, d_fake]), cache, input_grad=False)
+        ### END SOLUTION
         flat = tiling_buffer(grads.values())
         penalty = 0.0
         if self.penalty is not None:
@@ -218,6 +220,7 @@ class GAN:
         For a conditional GAN the fakes' classes are drawn uniformly.
         """
         labels = None if self.n_classes is None else rng.integers(self.n_classes, size=n)
+        ### BEGIN SOLUTION
         fake, cache_G = self.G.forward(self._with_labels(self.noise(n, rng), labels))
         x = self._with_instance_noise(fake, rng)          # additive: d x / d fake = I
         s_fake, cache_D = self.D.forward(self._packed(self._with_labels(x, labels)))
@@ -225,6 +228,7 @@ class GAN:
         dx, _ = self.D.backward(d_fake, cache_D, param_grads=False)
         dfake = dx.reshape(n, -1)[:, :self.data_dim]      # the label columns are not G's to change
         _, grads = self.G.backward(np.ascontiguousarray(dfake), cache_G, input_grad=False)
+        ### END SOLUTION
         flat = tiling_buffer(grads.values())
         return {"g_loss": loss, "g_grad_norm": float(np.sqrt(np.dot(flat, flat)))}, grads
 

@@ -95,21 +95,27 @@ class Dense(Layer):
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         W, b = self.params["W"], self.params["b"]
         check_matrix(x, "x", width=self.in_features, dtype=W.dtype)
+        ### BEGIN SOLUTION
         y = x @ W
         y += b
         return y, x
+        ### END SOLUTION
 
     def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
         x = cache
         W = self.params["W"]
         check_matrix(dy, "dy", width=self.out_features, dtype=W.dtype)
+        ### BEGIN SOLUTION
         dx = dy @ W.T if input_grad else None
+        ### END SOLUTION
         if not param_grads:
             return dx, {}
         if out is None:
             out = {"W": np.empty_like(W), "b": np.empty_like(self.params["b"])}
+        ### BEGIN SOLUTION
         np.matmul(x.T, dy, out=out["W"])
         np.sum(dy, axis=0, out=out["b"])
+        ### END SOLUTION
         return dx, out
 
     def __repr__(self) -> str:
@@ -130,14 +136,18 @@ class LeakyReLU(Layer):
 
     def forward(self, x):
         as_float_array(x, "x")
+        ### BEGIN SOLUTION
         slope = (x > 0).astype(x.dtype)      # 1 where x > 0, else 0
         slope *= 1 - self.alpha              # 1 - alpha where x > 0, else 0
         slope += self.alpha                  # 1 where x > 0, else alpha
         return x * slope, slope
+        ### END SOLUTION
 
     def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
         slope = cache
+        ### BEGIN SOLUTION
         return dy * slope, {}
+        ### END SOLUTION
 
     def derivative(self, cache):
         """``f'(x)`` from the cache: the slope."""
@@ -167,8 +177,10 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     With ``e = exp(-|x|)`` (never above 1): ``1 / (1 + e)`` for ``x >= 0`` and
     ``e / (1 + e)`` for ``x < 0``, both exact rearrangements of the formula.
     """
+    ### BEGIN SOLUTION
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    ### END SOLUTION
 
 
 class Sigmoid(Layer):
@@ -179,12 +191,17 @@ class Sigmoid(Layer):
     """
 
     def forward(self, x):
-        y = stable_sigmoid(as_float_array(x, "x"))
+        x = as_float_array(x, "x")
+        ### BEGIN SOLUTION
+        y = stable_sigmoid(x)
         return y, y
+        ### END SOLUTION
 
     def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
         y = cache
+        ### BEGIN SOLUTION
         return dy * y * (1 - y), {}
+        ### END SOLUTION
 
     def derivative(self, cache):
         """``f'(x) = y (1 - y)``."""

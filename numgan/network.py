@@ -14,6 +14,7 @@ arrays instead of one small operation per array
 """
 from __future__ import annotations
 
+import inspect
 from typing import Sequence
 
 import numpy as np
@@ -48,6 +49,13 @@ def tiling_buffer(arrays: Sequence[np.ndarray]) -> np.ndarray | None:
     return base
 
 
+def _takes_out_and_input_grad(layer: Layer) -> bool:
+    """Whether ``layer.backward`` accepts the optional ``out`` and ``input_grad`` arguments."""
+    params = inspect.signature(layer.backward).parameters
+    return all(name in params for name in ("out", "input_grad")) or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
 class Sequential:
     """A chain of layers; ``y = layers[-1](...layers[1](layers[0](x)))``.
 
@@ -70,6 +78,7 @@ class Sequential:
         if not np.issubdtype(self.dtype, np.floating):
             raise TypeError(f"dtype must be a floating dtype, got {self.dtype.name}")
         self.layers = layers
+        self._fast_backward = [_takes_out_and_input_grad(layer) for layer in layers]
         self._shapes = {f"{i}.{k}": p.shape for i, layer in enumerate(layers) for k, p in layer.params.items()}
         size = sum(int(np.prod(s)) for s in self._shapes.values())
         self.flat_params = np.empty(size, dtype=self.dtype)
@@ -138,7 +147,11 @@ class Sequential:
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
             out = {k: grads[f"{i}.{k}"] for k in layer.params} if param_grads else None
-            dy, g = layer.backward(dy, cache[i], param_grads=param_grads, out=out, input_grad=input_grad or i > 0)
+            if self._fast_backward[i]:
+                dy, g = layer.backward(dy, cache[i], param_grads=param_grads, out=out,
+                                       input_grad=input_grad or i > 0)
+            else:                           # a layer written to the plain contract backward(dy, cache, param_grads)
+                dy, g = layer.backward(dy, cache[i], param_grads=param_grads)
             for k, value in g.items():      # a layer that returns new arrays instead of filling ``out``
                 if value is not out[k]:
                     out[k][...] = value

@@ -77,10 +77,12 @@ def discriminator_loss(real_scores: np.ndarray, fake_scores: np.ndarray, objecti
                          f"got objective={objective!r} with real_target={real_target!r}")
     check_in_range(real_target, "real_target", 0.0, 1.0, low_open=True)
     if objective in CROSS_ENTROPY:
+        ### BEGIN SOLUTION
         # -E[log sigmoid(s_r)] - E[log(1 - sigmoid(s_f))], as cross-entropies against 1 and 0
         loss_r, d_r = bce_with_logits(s_r, real_target)
         loss_f, d_f = bce_with_logits(s_f, 0.0)
         return loss_r + loss_f, d_r, d_f
+        ### END SOLUTION
     if objective == "least_squares":
         loss_r, d_r = mse(s_r, 1.0)
         loss_f, d_f = mse(s_f, 0.0)
@@ -107,7 +109,9 @@ def generator_loss(fake_scores: np.ndarray, objective: str = "non_saturating") -
     s_f = _scores(fake_scores, "fake_scores")
     n = s_f.shape[0]
     if objective == "non_saturating":
+        ### BEGIN SOLUTION
         return bce_with_logits(s_f, 1.0)  # -E[log sigmoid(s_f)]
+        ### END SOLUTION
     if objective == "minimax":
         value, d = bce_with_logits(s_f, 0.0)  # E[softplus(s_f)] = -E[log(1 - sigmoid(s_f))]
         return -value, -d

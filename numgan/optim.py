@@ -176,6 +176,7 @@ class Adam(Optimizer):
         self._work = np.empty(sum(p.size for p in self.params.values()), dtype=self.dtype)
 
     def _update(self, p, g, state):
+        ### BEGIN SOLUTION
         m, v = state["m"], state["v"]
         if self.weight_decay:
             g = g + self.weight_decay * p
@@ -195,6 +196,7 @@ class Adam(Optimizer):
         np.divide(m, s, out=s)
         s *= self.lr / (1 - self.beta1 ** self.t)     # s = lr m_hat / (sqrt(v_hat) + eps)
         p -= s
+        ### END SOLUTION
 
     def _scratch(self, p: np.ndarray) -> np.ndarray:
         """A work array of ``p``'s shape, kept between steps (its content is never read)."""

@@ -24,7 +24,7 @@ def test_rel_error_definition():
 class WrongDense(Dense):
     """A dense layer whose bias gradient forgets to sum over the batch (a classic student bug)."""
 
-    def backward(self, dy, cache, param_grads=True, out=None):
+    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
         dx, grads = super().backward(dy, cache, param_grads, out)
         if param_grads:
             grads["b"][...] = dy[0]
@@ -34,7 +34,7 @@ class WrongDense(Dense):
 class WrongLeakyReLU(LeakyReLU):
     """Backward with slope 1 everywhere."""
 
-    def backward(self, dy, cache, param_grads=True, out=None):
+    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
         return dy, {}
 
 
@@ -72,7 +72,7 @@ def test_max_entries_limits_the_work(rng):
             calls.append(1)
             return x * x, x
 
-        def backward(self, dy, cache, param_grads=True, out=None):
+        def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
             return 2 * cache * dy, {}
 
     report = check_layer(Counting(), rng.standard_normal((10, 10)), max_entries=7)

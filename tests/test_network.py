@@ -4,6 +4,7 @@ import pytest
 
 from numgan import (Dense, LeakyReLU, Sequential, Sigmoid, Tanh, ReLU, Identity, check_network, mlp,
                     seed_discriminator, seed_generator)
+from numgan.layers import Layer
 from numgan.network import tiling_buffer
 
 
@@ -141,4 +142,18 @@ def test_a_layer_returning_new_grad_arrays_is_not_ignored(rng):
             return super().backward(dy, cache, param_grads, None, input_grad)
 
     net = Sequential([FreshDense(3, 4, dtype=np.float64, rng=0), Tanh(), FreshDense(4, 2, dtype=np.float64, rng=1)])
+    assert check_network(net, rng.standard_normal((5, 3))).ok
+
+
+def test_a_layer_with_the_plain_contract_works_in_a_sequential(rng):
+    """``backward(dy, cache, param_grads=True)``, without the optional out / input_grad, is enough."""
+    class PlainTanh(Layer):
+        def forward(self, x):
+            y = np.tanh(x)
+            return y, y
+
+        def backward(self, dy, cache, param_grads=True):
+            return dy * (1 - cache ** 2), {}
+
+    net = Sequential([Dense(3, 4, dtype=np.float64, rng=0), PlainTanh(), Dense(4, 2, dtype=np.float64, rng=1)])
     assert check_network(net, rng.standard_normal((5, 3))).ok
