@@ -112,7 +112,10 @@ class Classifier:
         return self.net.layers[-1].forward(h)[0]
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """``p(y|x) = softmax(logits(x))``, ``(N, C)``; each row sums to 1."""
+        """``p(y|x) = softmax(logits(x))``, ``(N, C)``; each row sums to 1.
+
+        See ``docs/images.md#the-evaluation-classifier``.
+        """
         return softmax(self.logits(x))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -179,6 +182,8 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, hidden: Sequence[in
     (Loshchilov and Hutter, 2017, "SGDR"). Everything random (the weights, the
     batches) comes from ``seed``, so the same call gives the same classifier.
     ``n_classes`` defaults to ``labels.max() + 1``.
+
+    See ``docs/images.md#the-evaluation-classifier``.
     """
     check_matrix(images, "images", dtype=np.float32)
     n = images.shape[0]

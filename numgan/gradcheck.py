@@ -30,6 +30,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     entry (so ``f`` may read ``x`` through another reference, e.g. a network's
     weights). ``indices`` (an iterable of index tuples) limits the entries
     computed; the others are left at 0.
+
+    See ``docs/backprop.md#checking-gradients``.
     """
     check_positive(h, "h")
     if not isinstance(x, np.ndarray):
@@ -52,6 +54,8 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
 
     Normwise over the array: an elementwise ratio blows up on entries that are
     zero up to rounding (e.g. 1e-12 against 3e-12), where the gradient is right.
+
+    See ``docs/backprop.md#checking-gradients``.
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
@@ -156,6 +160,8 @@ def check_layer(layer: Layer, x: np.ndarray, seed: int = 0, h: float = 1e-5, tol
     The loss is ``L = sum(y * r)`` with ``r`` drawn from ``seed`` so that
     ``dL/dy = r``. A float32 layer is checked through a float64 copy.
     ``max_entries`` limits the entries checked per array (drawn at random).
+
+    See ``docs/backprop.md#checking-gradients``.
     """
     if not isinstance(layer, Layer):
         raise TypeError(f"layer must be a numgan Layer, got {type(layer).__name__}")
@@ -170,6 +176,8 @@ def check_network(net: Sequential, x: np.ndarray, seed: int = 0, h: float = 1e-5
 
     As :func:`check_layer`; a float32 network is checked through a float64
     copy (``net.astype(np.float64)``), the network itself is left unchanged.
+
+    See ``docs/backprop.md#checking-gradients``.
     """
     if not isinstance(net, Sequential):
         raise TypeError(f"net must be a numgan Sequential, got {type(net).__name__}")

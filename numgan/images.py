@@ -30,7 +30,8 @@ IMAGE_RECIPES: dict[str, dict] = {
                    objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=5e-4, d_lr=5e-4,
                    ema=0.999, decay_from=0.5),
     "mnist": dict(z_dim=64, g_hidden=[256, 512, 1024], d_hidden=[1024, 512, 256], steps=10000, batch_size=64,
-                  objective="non_saturating", g_lr=2e-4, d_lr=2e-4, ema=0.999, decay_from=0.5),
+                  objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=2e-4, d_lr=2e-4,
+                  ema=0.999, decay_from=0.5),
 }
 IMAGE_RECIPES["fashion"] = dict(IMAGE_RECIPES["mnist"])
 
@@ -77,6 +78,8 @@ def gaussian_baseline(images: np.ndarray, n: int, rng: np.random.Generator | int
 
     The simplest generative model that matches the data's first two moments:
     a floor that a GAN must beat.
+
+    See ``docs/images.md#the-evaluation-protocol``.
     """
     x = images.astype(np.float64)
     samples = np.random.default_rng(rng).multivariate_normal(x.mean(axis=0), np.cov(x, rowvar=False), size=n,
@@ -100,6 +103,8 @@ def evaluate_image_gan(gan: GAN, name: str, seed: int = 0, include_baselines: bo
     test split holds: ``"held_out"`` (the test split itself), ``"gan"`` (its
     samples; for a conditional GAN the classes in turn, with the fraction
     classified as their label) and ``"gaussian"`` (:func:`gaussian_baseline`).
+
+    See ``docs/images.md#the-evaluation-protocol``.
     """
     train, _ = load_images(name, "train", fashion_path)
     test, _ = load_images(name, "test", fashion_path)

@@ -176,6 +176,8 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
 
     With ``e = exp(-|x|)`` (never above 1): ``1 / (1 + e)`` for ``x >= 0`` and
     ``e / (1 + e)`` for ``x < 0``, both exact rearrangements of the formula.
+
+    See ``docs/backprop.md#sigmoid``.
     """
     ### BEGIN SOLUTION
     e = np.exp(-np.abs(x))

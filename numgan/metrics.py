@@ -35,6 +35,8 @@ def reverse_kl_uniform(counts: np.ndarray) -> float:
 
     0 when every one of the ``K`` bins holds the same count, ``log K`` when one
     bin holds everything; ``inf`` when all counts are 0 (``p`` is undefined).
+
+    See ``docs/mode-collapse.md#reverse-kl-divergence``.
     """
     counts = np.asarray(counts, dtype=np.float64)
     total = counts.sum()
@@ -61,6 +63,8 @@ def mode_coverage(samples: np.ndarray, means: np.ndarray, std: float, threshold:
       high-quality samples sit at one mode, and ``float('inf')`` when no sample
       is high quality (there is no histogram to compare);
     - ``"counts"``: the number of high-quality samples at each mode, a list of ``K`` ints.
+
+    See ``docs/mode-collapse.md#the-three-numbers``.
     """
     check_matrix(samples, "samples")
     check_matrix(means, "means", width=samples.shape[1])
@@ -140,6 +144,8 @@ def classifier_score(probs: np.ndarray) -> float:
     one-hot (confident) and the classes are equally frequent (diverse).
     Salimans et al., 2016, "Improved techniques for training GANs" (one split
     here: the mean over all ``N`` samples).
+
+    See ``docs/images.md#classifier-score``.
     """
     p = _check_probs(probs)
     marginal = p.mean(axis=0)
@@ -154,6 +160,8 @@ def class_histogram(probs_or_labels: np.ndarray, n_classes: int) -> np.ndarray:
     ``probs_or_labels`` is either ``(N, C)`` probabilities (each sample counts
     for its most likely class ``argmax_c p(c|x_i)``; ``C = n_classes``) or
     ``(N,)`` integer labels in ``[0, n_classes)``.
+
+    See ``docs/images.md#class-histogram-and-its-reverse-kl``.
     """
     n_classes = check_int(n_classes, "n_classes")
     if not isinstance(probs_or_labels, np.ndarray):
@@ -183,6 +191,8 @@ def class_reverse_kl(probs_or_labels: np.ndarray, n_classes: int) -> float:
     0 when all ``C`` classes are equally frequent, ``log C`` when every sample
     falls in one class (the mode-collapse number of VEEGAN and PacGAN, on the
     classes of generated images).
+
+    See ``docs/images.md#class-histogram-and-its-reverse-kl``.
     """
     return reverse_kl_uniform(class_histogram(probs_or_labels, n_classes))
 
@@ -195,6 +205,8 @@ def sqrtm_psd(S: np.ndarray) -> np.ndarray:
         S^{1/2} = V diag(sqrt(max(w, 0))) V^T,        S^{1/2} S^{1/2} = S
 
     Eigenvalues that round-off made slightly negative are clipped to 0.
+
+    See ``docs/images.md#frechet-distance``.
     """
     S = _check_features(S, "S", min_rows=1)
     if S.shape[0] != S.shape[1]:
@@ -225,6 +237,8 @@ def frechet_distance(feat_real: np.ndarray, feat_fake: np.ndarray) -> float:
     trace ``sum_i sqrt(l_i) = Tr M^{1/2}``. Both roots come from ``numpy.linalg.eigh``
     on symmetric matrices (:func:`sqrtm_psd`), negative round-off clipped to 0.
     0 for two sets with the same mean and covariance; the result is clipped at 0.
+
+    See ``docs/images.md#frechet-distance``.
     """
     x = _check_features(feat_real, "feat_real")
     y = _check_features(feat_fake, "feat_fake")
@@ -340,6 +354,8 @@ def precision_recall(feat_real: np.ndarray, feat_fake: np.ndarray, k: int = 3) -
     Lehtinen and Aila, 2019, "Improved precision and recall metric for
     assessing generative models", who use ``k = 3``. Distances are formed in
     blocks, so 5,000 x 5,000 samples need tens of megabytes.
+
+    See ``docs/images.md#precision-and-recall``.
     """
     x, y, k = _check_pair(feat_real, feat_fake, k)
     _, fake_on_real = _ball_counts(x, _knn_radii(x, k), y)
@@ -363,6 +379,8 @@ def density_coverage(feat_real: np.ndarray, feat_fake: np.ndarray, k: int = 5) -
     measured only around real samples, resists outliers among the real data.
     Naeem, Oh, Uh, Choi and Yoo, 2020, "Reliable fidelity and diversity
     metrics for generative models", who use ``k = 5``.
+
+    See ``docs/images.md#density-and-coverage``.
     """
     x, y, k = _check_pair(feat_real, feat_fake, k)
     per_ball, _ = _ball_counts(x, _knn_radii(x, k), y)
@@ -376,6 +394,8 @@ def conditional_accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
     conditional GAN, ``labels`` ``(N,)`` the requested classes::
 
         accuracy = (1/N) sum_i 1[ argmax_c p(c|x_i) = labels_i ]
+
+    See ``docs/images.md#conditional-accuracy``.
     """
     p = _check_probs(probs)
     if not isinstance(labels, np.ndarray) or not np.issubdtype(labels.dtype, np.integer):
@@ -404,6 +424,8 @@ def image_metrics(real_images: np.ndarray, fake_images: np.ndarray, classifier,
     - ``"density"``, ``"coverage"``: :func:`density_coverage` with ``k = k_dc``;
     - ``"conditional_accuracy"``: :func:`conditional_accuracy`, only with ``fake_labels``;
     - ``"n_real"``, ``"n_fake"``: the sample sizes (the k-NN metrics and FD depend on them).
+
+    See ``docs/images.md#the-evaluation-protocol``.
     """
     for name in ("predict_proba", "features", "n_classes", "in_features", "dtype"):
         if not hasattr(classifier, name):

@@ -46,6 +46,8 @@ def input_gradient(D: Sequential, x: np.ndarray) -> tuple[np.ndarray, list, list
     Returns ``(g, cache, deltas)``: ``cache`` from ``D.forward(x)`` and
     ``deltas[k] = dD/du_k``, the gradient at the input of layer ``k``
     (``deltas[-1]`` is the ones at the output).
+
+    See ``docs/gradient-penalty.md#notation``.
     """
     s, cache = D.forward(x)
     deltas = [np.ones_like(s)]

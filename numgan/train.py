@@ -152,6 +152,8 @@ class LinearDecay:
     with ``lr0`` the GAN's ``g_lr`` and ``d_lr``. Stateless, so a resumed run
     decays exactly as the uninterrupted one. Annealing the step size at the end
     lets the generator settle on the modes instead of circling around them.
+
+    See ``docs/objectives.md#training-options``.
     """
 
     def __init__(self, start: int, end: int, final: float = 0.0) -> None:

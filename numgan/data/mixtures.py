@@ -79,6 +79,8 @@ def ring(n: int, modes: int = 8, radius: float = 1.0, std: float = 0.01, rng: Rn
     whose last angle repeats the first and leaves ``K - 1`` distinct modes.
     Returns ``(n, 2)`` samples of ``dtype``, and with ``return_means`` also the
     ``(K, 2)`` float64 means. Defaults: the VEEGAN / PacGAN ring (8 modes, std 0.01).
+
+    See ``docs/mode-collapse.md#the-test-bed-gaussian-mixtures``.
     """
     modes = check_int(modes, "modes")
     radius = check_positive(radius, "radius")
@@ -96,6 +98,8 @@ def grid(n: int, side: int = 5, spacing: float = 2.0, std: float = 0.05, rng: Rn
     Defaults: the VEEGAN / PacGAN grid, 25 modes on ``{-4, -2, 0, 2, 4}^2``, std 0.05.
     Returns ``(n, 2)`` samples of ``dtype``, and with ``return_means`` also the
     ``(side**2, 2)`` float64 means.
+
+    See ``docs/mode-collapse.md#the-test-bed-gaussian-mixtures``.
     """
     side = check_int(side, "side")
     spacing = check_positive(spacing, "spacing")
@@ -118,6 +122,8 @@ def spiral(n: int, modes: int = 20, turns: float = 1.5, radius: float = 1.0, std
     0.26 in a straight line), successive turns ``2 pi b = 0.57`` apart, std 0.02
     (at least 13 std between neighbouring means). Returns ``(n, 2)`` samples of ``dtype``, and with
     ``return_means`` also the ``(modes, 2)`` float64 means.
+
+    See ``docs/mode-collapse.md#the-test-bed-gaussian-mixtures``.
     """
     modes = check_int(modes, "modes")
     turns = check_positive(turns, "turns")
@@ -145,6 +151,8 @@ def two_moons(n: int, modes: int = 16, radius: float = 1.0, std: float = 0.02, r
     least ``radius / 2`` apart, std 0.02 (at least 19 std between means).
     Returns ``(n, 2)`` samples of ``dtype``, and with ``return_means`` also the
     ``(modes, 2)`` float64 means.
+
+    See ``docs/mode-collapse.md#the-test-bed-gaussian-mixtures``.
     """
     modes = check_int(modes, "modes", minimum=2)
     if modes % 2:
