@@ -99,7 +99,7 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def jobs_for(part: str, quick: bool) -> list[dict]:
+def jobs_for(part: str, quick: bool, compare_steps: int | None = None) -> list[dict]:
     jobs = []
     steps = 200 if quick else None
     if part in ("all", "targets"):
@@ -115,7 +115,7 @@ def jobs_for(part: str, quick: bool) -> list[dict]:
                     if objective == "wasserstein":
                         options["clip"] = 0.01
                     for seed in range(1 if quick else 3):
-                        jobs.append({"part": "compare", "data": data, "seed": seed, "steps": steps,
+                        jobs.append({"part": "compare", "data": data, "seed": seed, "steps": steps or compare_steps,
                                      "options": options, "label": label(options)})
     return jobs
 
@@ -125,9 +125,11 @@ def main(argv=None) -> dict:
     parser.add_argument("--part", choices=["all", "targets", "compare"], default="all")
     parser.add_argument("--quick", action="store_true", help="tiny runs, to check that the script works")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once, one core each (default 2)")
+    parser.add_argument("--compare-steps", type=int,
+                        help="steps of each comparison run (default: the recipe's; fewer keeps part 2 short)")
     parser.add_argument("--out", default="benchmarks/results/mode_coverage.json", help="JSON results file")
     args = parser.parse_args(argv)
-    jobs = jobs_for(args.part, args.quick)
+    jobs = jobs_for(args.part, args.quick, args.compare_steps)
     print(f"{len(jobs)} runs, {args.jobs} at a time")
     results = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:

@@ -112,6 +112,8 @@ class GAN:
         self.opt_D = Adam(self.D.params, lr=d_lr, betas=betas)
         self.step = 0
         self.history: dict[str, list[float]] = {}
+        # one gradient buffer per network, reused every step (Sequential.backward's grad_buffer)
+        self._grad_G, self._grad_D = np.empty_like(self.G.flat_params), np.empty_like(self.D.flat_params)
 
     def config(self) -> dict:
         """The options of this GAN as plain data (for checkpoints)."""
@@ -168,9 +170,12 @@ class GAN:
                 raise TrainingDiverged(self.step + 1, what, value)
 
     def discriminator_gradients(self, x_real: np.ndarray, rng: np.random.Generator,
-                                labels: np.ndarray | None = None
+                                labels: np.ndarray | None = None, grad_buffer: np.ndarray | None = None
                                 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
         """D's loss (with the penalty) on a real batch and as many fakes, and its gradients.
+
+        The gradients go into ``grad_buffer`` when given (the training step
+        reuses one), else into a new array.
 
         For a conditional GAN, ``labels`` are the real batch's classes; the
         fakes are generated for the same classes, and D sees each sample with
@@ -184,7 +189,8 @@ class GAN:
         s, cache = self.D.forward(self._packed(self._with_labels(x, both)))
         s_real, s_fake = s[: n // self.pack], s[n // self.pack:]
         loss, d_real, d_fake = discriminator_loss(s_real, s_fake, self.objective, 1 - self.label_smoothing)
-        _, grads = self.D.backward(np.concatenate([d_real, d_fake]), cache, input_grad=False)
+        _, grads = self.D.backward(np.concatenate([d_real, d_fake]), cache, input_grad=False,
+                                   grad_buffer=grad_buffer)
         ### END SOLUTION
         flat = tiling_buffer(grads.values())
         penalty = 0.0
@@ -199,7 +205,7 @@ class GAN:
     def discriminator_step(self, x_real: np.ndarray, rng: np.random.Generator,
                            labels: np.ndarray | None = None) -> dict[str, float]:
         """One update of D (then weight clipping, if on); returns the record."""
-        record, grads = self.discriminator_gradients(x_real, rng, labels)
+        record, grads = self.discriminator_gradients(x_real, rng, labels, grad_buffer=self._grad_D)
         self._guard(d_loss=record["d_loss"], d_grad_norm=record["d_grad_norm"])
         self.opt_D.step(grads)
         if self.clip is not None:
@@ -213,9 +219,9 @@ class GAN:
         eps = rng.uniform(size=(real.shape[0], 1)).astype(self.dtype)
         return wgan_gp_penalty(self.D, real, fake, eps, self.penalty_weight)
 
-    def generator_gradients(self, n: int, rng: np.random.Generator
+    def generator_gradients(self, n: int, rng: np.random.Generator, grad_buffer: np.ndarray | None = None
                             ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-        """G's loss on ``n`` fakes through a frozen D, and its gradients.
+        """G's loss on ``n`` fakes through a frozen D, and its gradients (into ``grad_buffer`` if given).
 
         For a conditional GAN the fakes' classes are drawn uniformly.
         """
@@ -227,14 +233,15 @@ class GAN:
         loss, d_fake = generator_loss(s_fake, self.objective)
         dx, _ = self.D.backward(d_fake, cache_D, param_grads=False)
         dfake = dx.reshape(n, -1)[:, :self.data_dim]      # the label columns are not G's to change
-        _, grads = self.G.backward(np.ascontiguousarray(dfake), cache_G, input_grad=False)
+        _, grads = self.G.backward(np.ascontiguousarray(dfake), cache_G, input_grad=False,
+                                   grad_buffer=grad_buffer)
         ### END SOLUTION
         flat = tiling_buffer(grads.values())
         return {"g_loss": loss, "g_grad_norm": float(np.sqrt(np.dot(flat, flat)))}, grads
 
     def generator_step(self, n: int, rng: np.random.Generator) -> dict[str, float]:
         """One update of G (then of its moving average, if on); returns the record."""
-        record, grads = self.generator_gradients(n, rng)
+        record, grads = self.generator_gradients(n, rng, grad_buffer=self._grad_G)
         self._guard(g_loss=record["g_loss"], g_grad_norm=record["g_grad_norm"])
         self.opt_G.step(grads)
         if self.G_ema is not None:   # theta_ema = ema * theta_ema + (1 - ema) * theta

@@ -127,15 +127,18 @@ class Sequential:
         """The output ``y`` alone (no cache kept): for sampling and evaluation."""
         return self.forward(x)[0]
 
-    def backward(self, dy: np.ndarray, cache: list, param_grads: bool = True, input_grad: bool = True
-                 ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+    def backward(self, dy: np.ndarray, cache: list, param_grads: bool = True, input_grad: bool = True,
+                 grad_buffer: np.ndarray | None = None) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
         """Return ``(dx, grads)`` by the chain rule, last layer first.
 
         ``grads`` are views into one new flat buffer (``tiling_buffer`` finds it),
         so a later backward never overwrites the grads of an earlier one.
         ``param_grads=False`` skips the parameter gradients (``grads`` is ``{}``);
         ``input_grad=False`` skips the first layer's ``dx`` (``dx`` is ``None``):
-        each saves one matrix product per layer or one in all.
+        each saves one matrix product per layer or one in all. ``grad_buffer``
+        (an array like ``flat_params``) receives the grads instead of a new
+        buffer: the training step reuses one, so that it allocates nothing of
+        the size of the parameters.
         """
         if not isinstance(cache, list) or len(cache) != len(self.layers):
             raise ValueError(f"cache must be the list returned by this network's forward "
@@ -143,7 +146,14 @@ class Sequential:
         if not (param_grads or input_grad):
             raise ValueError("backward with param_grads=False and input_grad=False computes nothing")
         check_matrix(dy, "dy", width=self.out_features, dtype=self.dtype)
-        grads = self.views(np.empty_like(self.flat_params)) if param_grads else {}
+        if grad_buffer is not None and (grad_buffer.shape != self.flat_params.shape
+                                        or grad_buffer.dtype != self.dtype):
+            raise ValueError(f"grad_buffer must be a {self.dtype.name} array of shape {self.flat_params.shape}, "
+                             f"got {grad_buffer.dtype.name} {grad_buffer.shape}")
+        if param_grads:
+            grads = self.views(np.empty_like(self.flat_params) if grad_buffer is None else grad_buffer)
+        else:
+            grads = {}
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
             out = {k: grads[f"{i}.{k}"] for k in layer.params} if param_grads else None

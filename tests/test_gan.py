@@ -193,3 +193,15 @@ def test_gan_shape_errors():
         gan.train_step(np.zeros((5, 2), np.float32), np.random.default_rng(0))
     with pytest.raises(TypeError, match="x_real must have dtype float32"):
         gan.train_step(np.zeros((4, 2)), np.random.default_rng(0))
+
+
+def test_steps_reuse_one_gradient_buffer_per_network():
+    """The training step allocates no parameter-sized gradient arrays: it reuses one per network."""
+    gan = make_gan()
+    rng = np.random.default_rng(0)
+    buffers = (gan._grad_G, gan._grad_D)
+    gan.train_step(real_batch(), rng)
+    gan.train_step(real_batch(), rng)
+    assert gan._grad_G is buffers[0] and gan._grad_D is buffers[1]
+    _, grads = gan.discriminator_gradients(real_batch(), rng)        # public calls get fresh arrays
+    assert not np.shares_memory(grads["0.W"], gan._grad_D)

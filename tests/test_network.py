@@ -157,3 +157,15 @@ def test_a_layer_with_the_plain_contract_works_in_a_sequential(rng):
 
     net = Sequential([Dense(3, 4, dtype=np.float64, rng=0), PlainTanh(), Dense(4, 2, dtype=np.float64, rng=1)])
     assert check_network(net, rng.standard_normal((5, 3))).ok
+
+
+def test_grad_buffer_receives_the_grads(rng):
+    net = mlp([3, 5, 2], dtype=np.float64, seed=0)
+    y, cache = net.forward(rng.standard_normal((4, 3)))
+    buffer = np.empty_like(net.flat_params)
+    _, grads = net.backward(np.ones_like(y), cache, grad_buffer=buffer)
+    assert tiling_buffer(grads[k] for k in net.params) is buffer
+    _, fresh = net.backward(np.ones_like(y), cache)
+    np.testing.assert_array_equal(buffer, tiling_buffer(fresh[k] for k in net.params))
+    with pytest.raises(ValueError, match=r"grad_buffer must be a float64 array of shape \(32,\), got float32"):
+        net.backward(np.ones_like(y), cache, grad_buffer=np.empty(32, np.float32))
