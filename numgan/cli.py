@@ -75,34 +75,22 @@ def demo(steps: int = 300, seed: int = 0, out=sys.stdout) -> float:
 
 # -- numgan train -------------------------------------------------------------------------------
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _checked(convert, ok, expected: str):
+    """An argparse type: ``convert`` the text, then require ``ok(value)``; one-line errors."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not np.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
-    return value
+_positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
+_positive_float = _checked(float, lambda v: bool(np.isfinite(v)) and v > 0, "a positive number")
+_fraction = _checked(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
 
 
 def _widths(text: str) -> list[int]:
@@ -116,9 +104,10 @@ def _widths(text: str) -> list[int]:
 
 
 def add_train_parser(sub) -> None:
-    p = sub.add_parser("train", help="train a GAN on a 2-D mixture and write pictures, metrics, a checkpoint",
-                       description="Train a GAN on a 2-D Gaussian mixture. Every option defaults to the "
-                                   "recommended recipe for the chosen data (numgan.recipes).")
+    p = sub.add_parser("train", help="train a GAN on a 2-D mixture or images; write pictures, metrics, a checkpoint",
+                       description="Train a GAN on a 2-D Gaussian mixture or on images. Every option defaults "
+                                   "to the recommended recipe for the chosen data (numgan.recipes, "
+                                   "numgan.images).")
     p.add_argument("--data", choices=sorted(MIXTURES) + sorted(SHAPES), default="ring",
                    help="2-D mixtures: ring (8 modes, std 0.01), grid (25 modes, std 0.05), spiral, moons; "
                         "images: digits (8x8, bundled), mnist (5,000 28x28 digits, bundled), fashion "
