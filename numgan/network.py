@@ -49,6 +49,16 @@ def tiling_buffer(arrays: Sequence[np.ndarray]) -> np.ndarray | None:
     return base
 
 
+def flat_views(flat: np.ndarray, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
+    """Consecutive views of the 1-D ``flat``, one per name, with the given shapes (in order)."""
+    views, start = {}, 0
+    for name, shape in shapes.items():
+        n = int(np.prod(shape))
+        views[name] = flat[start:start + n].reshape(shape)
+        start += n
+    return views
+
+
 def _takes_out_and_input_grad(layer: Layer) -> bool:
     """Whether ``layer.backward`` accepts the optional ``out`` and ``input_grad`` arguments."""
     params = inspect.signature(layer.backward).parameters
@@ -90,12 +100,7 @@ class Sequential:
 
     def views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
         """Views of ``flat`` with the names and shapes of the parameters."""
-        views, start = {}, 0
-        for name, shape in self._shapes.items():
-            n = int(np.prod(shape))
-            views[name] = flat[start:start + n].reshape(shape)
-            start += n
-        return views
+        return flat_views(flat, self._shapes)
 
     @property
     def n_params(self) -> int:

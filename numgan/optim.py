@@ -20,7 +20,7 @@ from typing import Mapping
 import numpy as np
 
 from ._checks import check_in_range, check_positive
-from .network import tiling_buffer
+from .network import flat_views, tiling_buffer
 
 
 class Optimizer:
@@ -46,14 +46,9 @@ class Optimizer:
         size = sum(p.size for p in self.params.values())
         # One flat buffer per state variable, with a view per parameter.
         self._flat_state = {s: np.zeros(size, dtype=self.dtype) for s in self.state_names}
-        self._state = {s: self._views(buf) for s, buf in self._flat_state.items()}
+        shapes = {name: p.shape for name, p in self.params.items()}
+        self._state = {s: flat_views(buf, shapes) for s, buf in self._flat_state.items()}
 
-    def _views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
-        views, start = {}, 0
-        for name, p in self.params.items():
-            views[name] = flat[start:start + p.size].reshape(p.shape)
-            start += p.size
-        return views
 
     def _check_grads(self, grads: Mapping[str, np.ndarray]) -> None:
         if not isinstance(grads, Mapping) or set(grads) != set(self.params):
