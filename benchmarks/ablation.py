@@ -10,6 +10,13 @@ the package for the duration of its timed steps):
 * ``dx at D's input``: the D step also computes the gradient for the data;
 * ``D's dW in the G step``: the G step also computes D's weight gradients.
 
+One variant is a speed-up numgan does *not* take, measured to size it:
+
+* ``Adam on 2 Python threads``: the flat update split in two halves, one per
+  thread (NumPy releases the GIL inside its loops). It matters only with 2
+  BLAS threads (``OPENBLAS_NUM_THREADS=2 python benchmarks/ablation.py``),
+  where the matrix products use both cores and the element-wise work one.
+
 Variants are interleaved in rounds (each round times a few steps of every
 variant), and the median over rounds is reported, relative to the current code.
 
@@ -23,8 +30,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
+import copy  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -78,13 +87,32 @@ def _dx_at_input():
 def _d_weight_grads_in_g_step():
     original = network.Sequential.backward
 
-    def backward(self, dy, cache, param_grads=True, input_grad=True):
-        return original(self, dy, cache, True, input_grad) if not param_grads else original(
-            self, dy, cache, param_grads, input_grad)
+    def backward(self, dy, cache, param_grads=True, input_grad=True, grad_buffer=None):
+        return original(self, dy, cache, True, input_grad, grad_buffer)
     network.Sequential.backward = backward
 
     def undo():
         network.Sequential.backward = original
+    return undo
+
+
+def _adam_on_two_threads():
+    original = optim.Adam._update
+    pool = ThreadPoolExecutor(2)
+
+    def update(self, p, g, state):
+        halves = [slice(0, p.size // 2), slice(p.size // 2, p.size)]
+
+        def half(part):
+            alias = copy.copy(self)               # same state, its own half of the scratch array
+            alias._work = self._work[part]
+            original(alias, p[part], g[part], {k: v[part] for k, v in state.items()})
+        list(pool.map(half, halves))
+    optim.Adam._update = update
+
+    def undo():
+        optim.Adam._update = original
+        pool.shutdown()
     return undo
 
 
@@ -95,6 +123,7 @@ VARIANTS = {
     "leaky ReLU via np.where": _where_leaky_relu,
     "dx at D's input": _dx_at_input,
     "D's dW in the G step": _d_weight_grads_in_g_step,
+    "Adam on 2 Python threads": _adam_on_two_threads,
 }
 
 

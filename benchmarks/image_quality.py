@@ -10,8 +10,9 @@ and covariance (a floor). Wall time is the training time of one run on one
 core (OpenBLAS limited to one thread; ``--jobs`` runs that many at once).
 
     python benchmarks/image_quality.py                 # everything (about 20 minutes on 2 cores)
-    python benchmarks/image_quality.py --only digits   # one experiment
+    python benchmarks/image_quality.py --only digits   # some experiments (the others keep their runs)
     python benchmarks/image_quality.py --quick         # a smoke test of the script
+    python benchmarks/image_quality.py --only digits --set steps=30000 --out /tmp/x.json   # explore
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ import numpy as np  # noqa: E402
 
 from numgan.images import IMAGE_RECIPES, evaluate_image_gan, image_gan, load_images  # noqa: E402
 from numgan.train import LinearDecay, fit  # noqa: E402
+from overrides import add_set_option  # noqa: E402
 
 EXPERIMENTS = {"digits": ("digits", False), "mnist": ("mnist", False), "conditional-digits": ("digits", True)}
 METRICS = ["classifier_score", "class_reverse_kl", "classes_present", "frechet_distance", "precision", "recall",
@@ -40,10 +42,11 @@ METRICS = ["classifier_score", "class_reverse_kl", "classes_present", "frechet_d
 
 def run_one(job: dict) -> dict:
     data, conditional = EXPERIMENTS[job["experiment"]]
-    recipe = dict(IMAGE_RECIPES[data])
+    overrides = job.get("overrides", {})
+    recipe = {**IMAGE_RECIPES[data], **overrides}
     steps = job.get("steps") or recipe["steps"]
     x, y = load_images(data, "train")
-    gan = image_gan(data, job["seed"], conditional=conditional)
+    gan = image_gan(data, job["seed"], conditional=conditional, **overrides)
     callbacks = [LinearDecay(int(steps * recipe["decay_from"]), steps)] if recipe["decay_from"] < 1 else []
     start = time.perf_counter()
     fit(gan, (x, y) if conditional else x, steps, recipe["batch_size"], rng=job["seed"], progress=False,
@@ -55,7 +58,8 @@ def run_one(job: dict) -> dict:
 
 def table(experiment: str, runs: list[dict]) -> str:
     names = [m for m in METRICS if m in runs[0]["rows"]["gan"]]
-    lines = [f"**{experiment}** ({len(runs)} seeds, {runs[0]['steps']} steps, "
+    changed = runs[0].get("overrides")
+    lines = [f"**{experiment}**{f' with {changed}' if changed else ''} ({len(runs)} seeds, {runs[0]['steps']} steps, "
              f"{np.mean([r['seconds'] for r in runs]):.0f} s of training per run)", "",
              "| metric | held-out real | GAN | Gaussian baseline |", "|---|---|---|---|"]
     for m in names:
@@ -69,14 +73,17 @@ def table(experiment: str, runs: list[dict]) -> str:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=sorted(EXPERIMENTS), help="run one experiment")
+    parser.add_argument("--only", nargs="+", choices=sorted(EXPERIMENTS),
+                        help="run these experiments; the others keep their runs from --out (if it exists)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="tiny runs, to check that the script works")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once, one core each (default 2)")
     parser.add_argument("--out", default="benchmarks/results/image_quality.json")
+    add_set_option(parser)
     args = parser.parse_args(argv)
-    experiments = [args.only] if args.only else list(EXPERIMENTS)
-    jobs = [{"experiment": e, "seed": s, "steps": 50 if args.quick else None}
+    experiments = args.only or list(EXPERIMENTS)
+    jobs = [{"experiment": e, "seed": s, "steps": 50 if args.quick else None, "date": date.today().isoformat(),
+             "overrides": dict(args.set)}
             for e in experiments for s in range(1 if args.quick else args.seeds)]
     results = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -85,12 +92,15 @@ def main(argv=None) -> dict:
             g = r["rows"]["gan"]
             print(f"  {r['experiment']:18s} seed {r['seed']}: score {g['classifier_score']:.2f}, "
                   f"precision {g['precision']:.2f}, recall {g['recall']:.2f}, {r['seconds']:.0f} s", flush=True)
-    tables = [table(e, [r for r in results if r["experiment"] == e]) for e in experiments]
+    out = Path(args.out)
+    if args.only and out.exists() and not args.quick:     # keep the runs of the experiments not run now
+        kept = [r for r in json.loads(out.read_text())["runs"] if r["experiment"] not in experiments]
+        results = [*kept, *results]
+    tables = [table(e, runs) for e in EXPERIMENTS if (runs := [r for r in results if r["experiment"] == e])]
     print("\n" + "\n\n".join(tables))
     report = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}, NumPy {np.__version__}", "quick": args.quick,
               "runs": results, "tables": tables}
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=lambda v: v.tolist() if hasattr(v, "tolist") else float(v)))
     print(f"\nwrote {out}")

@@ -15,6 +15,7 @@ is per run.
     python benchmarks/mode_coverage.py                  # everything (long)
     python benchmarks/mode_coverage.py --part targets   # part 1 only
     python benchmarks/mode_coverage.py --quick          # a smoke test of the script
+    python benchmarks/mode_coverage.py --part targets --data ring --set activation=leaky_relu --out /tmp/x.json
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from numgan.metrics import mode_coverage  # noqa: E402
 from numgan.objectives import OBJECTIVES  # noqa: E402
 from numgan.recipes import LOOP_KEYS, RECIPES, build_gan  # noqa: E402
 from numgan.train import LinearDecay, fit  # noqa: E402
+from overrides import add_set_option  # noqa: E402
 
 COMPARED = [o for o in OBJECTIVES if o != "seed_as_written"]
 
@@ -45,14 +47,14 @@ COMPARED = [o for o in OBJECTIVES if o != "seed_as_written"]
 def run_one(job: dict) -> dict:
     """Train one GAN as ``job`` says and return its metrics and wall time."""
     name, seed = job["data"], job["seed"]
-    recipe = dict(RECIPES[name])
+    recipe = {**RECIPES[name], **job.get("overrides", {})}
     loop = {k: recipe.pop(k) for k in LOOP_KEYS}
     recipe.update(job.get("options", {}))
     if job.get("steps"):
         loop["steps"] = job["steps"]
     std = default_std(name)
     _, means = mixture(name, 1, rng=0, return_means=True)
-    gan = build_gan(2, loop["hidden"], loop["z_dim"], seed, **recipe)
+    gan = build_gan(2, loop["hidden"], loop["z_dim"], seed, activation=loop["activation"], **recipe)
     steps = loop["steps"]
     callbacks = [LinearDecay(int(steps * loop["decay_from"]), steps)] if loop["decay_from"] < 1 else []
     start = time.perf_counter()
@@ -99,14 +101,16 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def jobs_for(part: str, quick: bool, compare_steps: int | None = None) -> list[dict]:
+def jobs_for(part: str, quick: bool, compare_steps: int | None = None, overrides: dict | None = None
+             ) -> list[dict]:
     jobs = []
     steps = 200 if quick else None
     if part in ("all", "targets"):
         for data in ("ring", "grid"):
             for seed in range(2 if quick else 5):
                 jobs.append({"part": "targets", "data": data, "seed": seed, "steps": steps,
-                             "label": "recipe: " + label(RECIPES[data])})
+                             "label": "recipe: " + label(RECIPES[data]) + (f" with {overrides}" if overrides else ""),
+                             "overrides": overrides or {}})
     if part in ("all", "compare"):
         for data in ("ring", "grid"):
             for objective in (COMPARED[:2] if quick else COMPARED):
@@ -116,7 +120,7 @@ def jobs_for(part: str, quick: bool, compare_steps: int | None = None) -> list[d
                         options["clip"] = 0.01
                     for seed in range(1 if quick else 3):
                         jobs.append({"part": "compare", "data": data, "seed": seed, "steps": steps or compare_steps,
-                                     "options": options, "label": label(options)})
+                                     "options": options, "label": label(options), "overrides": overrides or {}})
     return jobs
 
 
@@ -127,9 +131,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--jobs", type=int, default=2, help="runs at once, one core each (default 2)")
     parser.add_argument("--compare-steps", type=int,
                         help="steps of each comparison run (default: the recipe's; fewer keeps part 2 short)")
+    parser.add_argument("--data", nargs="+", choices=["ring", "grid"], default=["ring", "grid"],
+                        help="mixtures to run (default both)")
     parser.add_argument("--out", default="benchmarks/results/mode_coverage.json", help="JSON results file")
+    add_set_option(parser)
     args = parser.parse_args(argv)
-    jobs = jobs_for(args.part, args.quick, args.compare_steps)
+    jobs = [j for j in jobs_for(args.part, args.quick, args.compare_steps, dict(args.set)) if j["data"] in args.data]
     print(f"{len(jobs)} runs, {args.jobs} at a time")
     results = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:

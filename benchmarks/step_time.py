@@ -3,11 +3,18 @@
 One step: one D step on real + fake (one batch through D), one G step through
 a frozen D, Adam (betas 0.5, 0.999) on both, non-saturating loss, float32.
 Both libraries run in the same process and the same time window, interleaved
-step by step after a warm-up, and the median of the steps is reported. Each
+in blocks of 3 timed steps after a warm-up, and the median of the steps is
+reported. Each block starts with one untimed step: with 2 threads, a library's
+worker threads keep spinning on a core for a moment after its last call, and
+the first step of the other library after it would pay for that (a cost that
+training with one library alone never pays). Each
 thread count runs in its own process (OpenBLAS / OpenMP threads are fixed when
 a process starts), where the single-precision GEMM rate is also measured, so
 that the fraction of that rate reached by numgan's step can be reported from
-the FLOPs of the matrix products the step really needs.
+the FLOPs of the matrix products the step really needs. The column "GEMMs
+alone" times those matrix products with nothing else (same shapes, fresh
+contiguous operands): the fraction that a step made of nothing but them would
+reach, the ceiling for the step.
 
     pip install -e ".[bench]"            # PyTorch 2.13.0, CPU
     python benchmarks/step_time.py       # both architectures, batch 64 and 256, 1 and 2 threads
@@ -29,6 +36,9 @@ import time
 from datetime import date
 from pathlib import Path
 
+#: timed steps in a row per library; each block starts after one untimed step (see :func:`worker`)
+BLOCK = 3
+
 ARCHS = {
     "mnist-mlp": {"z": 100, "g": [256, 512, 1024], "d": [1024, 512, 256], "x": 784, "out": "tanh"},
     "seed": {"z": 100, "g": [128, 256, 512, 1024, 1024, 512, 256, 128, 64, 32], "d": [1024, 512, 256, 128, 64, 32],
@@ -36,8 +46,8 @@ ARCHS = {
 }
 
 
-def gemm_flops(arch: dict, batch: int) -> float:
-    """FLOPs of the matrix products one step needs (2 * rows * fan_in * fan_out each).
+def step_gemms(arch: dict, batch: int) -> list[tuple[int, int, int]]:
+    """The matrix products one step needs, as ``(rows, inner, cols)`` of each ``(rows x inner) @ (inner x cols)``.
 
     D step: G forward (B rows), D forward (2B), D's dW (2B), D's dx except at its input (2B).
     G step: G forward (B), D forward (B), D's dx (B), G's dW (B), G's dx except at its input (B).
@@ -46,12 +56,31 @@ def gemm_flops(arch: dict, batch: int) -> float:
         return list(zip(sizes[:-1], sizes[1:]))
     g = layers([arch["z"], *arch["g"], arch["x"]])
     d = layers([arch["x"], *arch["d"], 1])
-    mac = lambda ls: sum(i * o for i, o in ls)   # noqa: E731
-    first = lambda ls: ls[0][0] * ls[0][1]       # noqa: E731
     B = batch
-    d_step = B * mac(g) + 2 * B * mac(d) + 2 * B * mac(d) + 2 * B * (mac(d) - first(d))
-    g_step = B * mac(g) + B * mac(d) + B * mac(d) + B * mac(g) + B * (mac(g) - first(g))
-    return 2.0 * (d_step + g_step)
+    forward = lambda ls, n: [(n, i, o) for i, o in ls]                   # noqa: E731  x @ W
+    weights = lambda ls, n: [(i, n, o) for i, o in ls]                   # noqa: E731  x.T @ dy
+    inputs = lambda ls, n: [(n, o, i) for i, o in ls]                    # noqa: E731  dy @ W.T
+    d_step = forward(g, B) + forward(d, 2 * B) + weights(d, 2 * B) + inputs(d[1:], 2 * B)
+    g_step = forward(g, B) + forward(d, B) + inputs(d, B) + weights(g, B) + inputs(g[1:], B)
+    return d_step + g_step
+
+
+def gemm_flops(arch: dict, batch: int) -> float:
+    """FLOPs of the matrix products one step needs (2 * rows * inner * cols each, :func:`step_gemms`)."""
+    return float(sum(2 * m * k * n for m, k, n in step_gemms(arch, batch)))
+
+
+def gemms_alone(arch: dict, batch: int):
+    """A function that runs the step's matrix products alone (same shapes, nothing else): the floor of any step."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    products = [(rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32),
+                 np.empty((m, n), dtype=np.float32)) for m, k, n in step_gemms(arch, batch)]
+
+    def run():
+        for a, b, c in products:
+            np.matmul(a, b, out=c)
+    return run
 
 
 def numgan_step(arch: dict, batch: int, seed: int = 0):
@@ -143,22 +172,26 @@ def worker(args) -> list[dict]:
             arch = ARCHS[name]
             gan, ng = numgan_step(arch, batch)
             pt = torch_step(arch, batch, gan)
+            gemms = gemms_alone(arch, batch)
             for _ in range(args.warmup):
                 ng()
                 pt()
-            t_ng, t_pt = [], []
-            for _ in range(args.steps):           # interleaved: both see the same machine state
-                t = time.perf_counter()
-                ng()
-                t_ng.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                pt()
-                t_pt.append(time.perf_counter() - t)
-            m_ng, m_pt = float(np.median(t_ng)), float(np.median(t_pt))
+                gemms()
+            times = {ng: [], pt: [], gemms: []}
+            runs = list(times)
+            for r in range((args.steps + BLOCK - 1) // BLOCK):   # interleaved: all see the same machine state
+                for run in runs[r % 3:] + runs[:r % 3]:          # rotated: each follows each other as often
+                    run()                                         # untimed: the previous library's idle
+                    for _ in range(BLOCK):                        # threads may still hold a core here
+                        t = time.perf_counter()
+                        run()
+                        times[run].append(time.perf_counter() - t)
+            m_ng, m_pt, alone = (float(np.median(times[run])) for run in (ng, pt, gemms))
             flops = gemm_flops(arch, batch)
             rows.append({"arch": name, "batch": batch, "threads": args.threads, "numgan_ms": 1e3 * m_ng,
                          "torch_ms": 1e3 * m_pt, "ratio": m_ng / m_pt, "gemm_gflops": rate / 1e9,
-                         "step_gflop": flops / 1e9, "fraction_of_gemm_rate": flops / m_ng / rate})
+                         "step_gflop": flops / 1e9, "fraction_of_gemm_rate": flops / m_ng / rate,
+                         "gemms_alone_ms": 1e3 * alone, "gemms_alone_fraction": flops / alone / rate})
     return rows
 
 
@@ -194,10 +227,11 @@ def main(argv=None) -> int:
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
         rows += json.loads(out.stdout.strip().splitlines()[-1])
     print(f"{'arch':10s} {'batch':>5s} {'threads':>7s} {'numgan ms':>10s} {'torch ms':>9s} {'ratio':>6s} "
-          f"{'GEMM GFLOP/s':>12s} {'% of GEMM rate':>14s}")
+          f"{'GEMM GFLOP/s':>12s} {'% of GEMM rate':>14s} {'GEMMs alone':>11s}")
     for r in rows:
         print(f"{r['arch']:10s} {r['batch']:5d} {r['threads']:7d} {r['numgan_ms']:10.2f} {r['torch_ms']:9.2f} "
-              f"{r['ratio']:6.2f} {r['gemm_gflops']:12.1f} {100 * r['fraction_of_gemm_rate']:13.1f}%")
+              f"{r['ratio']:6.2f} {r['gemm_gflops']:12.1f} {100 * r['fraction_of_gemm_rate']:13.1f}% "
+              f"{100 * r['gemms_alone_fraction']:10.1f}%")
     import numpy as np
     import torch
     report = {"date": date.today().isoformat(),

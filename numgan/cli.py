@@ -131,6 +131,8 @@ def add_train_parser(sub) -> None:
     p.add_argument("--d-steps", type=_positive_int, default=1, help="D steps per G step (default 1)")
     p.add_argument("--hidden", type=_widths,
                    help="hidden layer widths, e.g. 64,64,64 (2-D: G and D; images: G, and D takes them reversed)")
+    p.add_argument("--activation", choices=["leaky_relu", "relu"],
+                   help="activation of the hidden layers of G and D (default: the recipe's)")
     p.add_argument("--z-dim", type=_positive_int, help="dimension of the noise z")
     p.add_argument("--pack", type=_positive_int, default=1, help="PacGAN packing degree (default 1: off)")
     p.add_argument("--ema", type=_fraction, help="decay of the moving average of G used for sampling (0: off)")
@@ -169,6 +171,7 @@ def _train_options(args) -> tuple[dict, dict]:
                    ema=ema or None, clip=clip, label_smoothing=args.label_smoothing,
                    instance_noise=args.instance_noise, pack=args.pack)
     loop = dict(z_dim=args.z_dim or recipe["z_dim"],
+                activation=args.activation or recipe.get("activation", "leaky_relu"),
                 steps=args.steps or recipe["steps"], batch_size=args.batch_size or recipe["batch_size"],
                 decay_from=recipe["decay_from"] if args.decay_from is None else args.decay_from)
     if args.data in SHAPES:
@@ -197,7 +200,7 @@ def train(args) -> Path:
     def data(n, rng):
         return mixture(args.data, n, rng=rng, std=std)
 
-    gan = build_gan(2, loop["hidden"], loop["z_dim"], args.seed, **options)
+    gan = build_gan(2, loop["hidden"], loop["z_dim"], args.seed, activation=loop["activation"], **options)
     steps = loop["steps"]
     snapshots = Snapshots(every=max(1, steps // args.snapshots), n=1000, seed=args.seed + 1)
     callbacks = [snapshots]

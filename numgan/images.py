@@ -26,17 +26,17 @@ SHAPES = {"digits": (8, 8), "mnist": (28, 28), "fashion": (28, 28)}
 
 #: the recommended settings per data set (networks, GAN options, loop)
 IMAGE_RECIPES: dict[str, dict] = {
-    "digits": dict(z_dim=32, g_hidden=[128, 256], d_hidden=[256, 128], steps=12000, batch_size=64,
-                   objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=5e-4, d_lr=5e-4,
+    "digits": dict(z_dim=32, g_hidden=[128, 256], d_hidden=[256, 128], steps=40000, batch_size=64,
+                   objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=1e-3, d_lr=1e-3,
                    ema=0.999, decay_from=0.5),
     "mnist": dict(z_dim=64, g_hidden=[256, 512, 1024], d_hidden=[1024, 512, 256], steps=10000, batch_size=64,
-                  objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=2e-4, d_lr=2e-4,
+                  objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=5e-4, d_lr=5e-4,
                   ema=0.999, decay_from=0.5),
 }
 IMAGE_RECIPES["fashion"] = dict(IMAGE_RECIPES["mnist"])
 
 #: keys of an image recipe that are not options of GAN
-IMAGE_LOOP_KEYS = ("z_dim", "g_hidden", "d_hidden", "steps", "batch_size", "decay_from")
+IMAGE_LOOP_KEYS = ("z_dim", "g_hidden", "d_hidden", "activation", "steps", "batch_size", "decay_from")
 
 
 def load_images(name: str, split: str = "train", path=None) -> tuple[np.ndarray, np.ndarray]:
@@ -65,9 +65,10 @@ def image_gan(name: str, seed: int = 0, conditional: bool = False, n_classes: in
     h, w = SHAPES[name]
     c = n_classes if conditional else 0
     rng = np.random.default_rng(seed)
-    G = mlp([recipe["z_dim"] + c, *recipe["g_hidden"], h * w], "leaky_relu", "tanh", dtype=dtype, seed=rng)
+    act = recipe.get("activation", "leaky_relu")
+    G = mlp([recipe["z_dim"] + c, *recipe["g_hidden"], h * w], act, "tanh", dtype=dtype, seed=rng)
     pack = recipe.get("pack", 1)
-    D = mlp([(h * w + c) * pack, *recipe["d_hidden"], 1], "leaky_relu", None, dtype=dtype, seed=rng)
+    D = mlp([(h * w + c) * pack, *recipe["d_hidden"], 1], act, None, dtype=dtype, seed=rng)
     options = {k: v for k, v in recipe.items() if k not in IMAGE_LOOP_KEYS}
     return GAN(G, D, n_classes=n_classes if conditional else None, **options)
 

@@ -11,24 +11,29 @@ import numpy as np
 from .gan import GAN
 from .network import mlp
 
-#: options of :class:`numgan.gan.GAN` and of the loop, per 2-D mixture
+#: networks, options of :class:`numgan.gan.GAN` and of the loop, per 2-D mixture. The ring's
+#: generator uses plain ReLU: its kinks are sharper than leaky ReLU's, so less mass lies on
+#: the arcs between modes (95-97 % high quality against 87 %, docs/results.md).
 RECIPES: dict[str, dict] = {
-    "ring": dict(hidden=[64, 64, 64, 64], z_dim=2, steps=16000, batch_size=256, objective="non_saturating",
-                 penalty="r1", penalty_weight=0.1, g_lr=3e-3, d_lr=3e-3, ema=0.99, decay_from=0.5),
-    "grid": dict(hidden=[128, 128, 128, 128], z_dim=2, steps=20000, batch_size=256, objective="non_saturating",
-                 penalty="r1", penalty_weight=0.1, g_lr=3e-3, d_lr=3e-3, ema=0.99, decay_from=0.5),
+    "ring": dict(hidden=[64, 64, 64, 64], activation="relu", z_dim=2, steps=16000, batch_size=256,
+                 objective="non_saturating", penalty="r1", penalty_weight=0.1, g_lr=3e-3, d_lr=3e-3, ema=0.99,
+                 decay_from=0.5),
+    "grid": dict(hidden=[128, 128, 128, 128], activation="leaky_relu", z_dim=2, steps=20000, batch_size=256,
+                 objective="non_saturating", penalty="r1", penalty_weight=0.1, g_lr=3e-3, d_lr=3e-3, ema=0.99,
+                 decay_from=0.5),
 }
 RECIPES["spiral"] = dict(RECIPES["grid"])
 RECIPES["moons"] = dict(RECIPES["grid"])
 
 #: keys of a recipe that are not options of GAN
-LOOP_KEYS = ("hidden", "z_dim", "steps", "batch_size", "decay_from")
+LOOP_KEYS = ("hidden", "activation", "z_dim", "steps", "batch_size", "decay_from")
 
 
 def build_gan(data_dim: int, hidden, z_dim: int, seed: int, pack: int = 1, activation: str = "leaky_relu",
               dtype=np.float32, **options) -> GAN:
     """An MLP generator ``z_dim -> hidden -> data_dim`` and discriminator
-    ``pack * data_dim -> hidden -> 1`` (leaky ReLU 0.2, He init), drawn from
+    ``pack * data_dim -> hidden -> 1`` (``activation`` between the layers:
+    "leaky_relu" of slope 0.2 or "relu", as :func:`numgan.network.mlp`; He init), drawn from
     ``seed``, joined in a :class:`GAN` with ``options``."""
     rng = np.random.default_rng(seed)
     G = mlp([z_dim, *hidden, data_dim], activation, dtype=dtype, seed=rng)

@@ -7,6 +7,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _load(name):
+    import importlib.util
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_mode_coverage_benchmark_runs_quick(tmp_path):
     out = tmp_path / "mc.json"
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "mode_coverage.py"), "--quick",
@@ -18,6 +27,46 @@ def test_mode_coverage_benchmark_runs_quick(tmp_path):
     assert {r["data"] for r in report["summary"]} == {"ring", "grid"}
     assert all(r["seeds"] == 2 and r["steps"] == 200 for r in report["summary"])
     assert "| data | configuration |" in proc.stdout
+
+
+def test_mode_coverage_benchmark_takes_overrides(tmp_path):
+    out = tmp_path / "mc.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "mode_coverage.py"), "--quick",
+                           "--part", "targets", "--data", "ring", "--jobs", "1", "--set", "hidden=[8]",
+                           "--set", "activation=leaky_relu", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads(out.read_text())["runs"]
+    assert {r["data"] for r in runs} == {"ring"}
+    assert all(r["overrides"] == {"hidden": [8], "activation": "leaky_relu"} for r in runs)
+    assert "with {'hidden': [8], 'activation': 'leaky_relu'}" in runs[0]["label"]
+
+
+def test_image_quality_benchmark_runs_quick_with_an_override(tmp_path):
+    out = tmp_path / "iq.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "image_quality.py"), "--quick",
+                           "--only", "digits", "--jobs", "1", "--set", "g_hidden=[16]", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert [r["experiment"] for r in report["runs"]] == ["digits"]
+    run = report["runs"][0]
+    assert run["overrides"] == {"g_hidden": [16]} and run["steps"] == 50
+    assert 1 <= run["rows"]["gan"]["classifier_score"] <= 10
+    assert "**digits** with {'g_hidden': [16]}" in report["tables"][0]
+
+
+def test_set_option_parses_json_or_keeps_text():
+    import argparse
+
+    import pytest
+    setting = _load("overrides").setting
+    assert setting("steps=30000") == ("steps", 30000)
+    assert setting("g_lr=1e-3") == ("g_lr", 1e-3)
+    assert setting("hidden=[64,64]") == ("hidden", [64, 64])
+    assert setting("activation=relu") == ("activation", "relu")
+    with pytest.raises(argparse.ArgumentTypeError, match="expected KEY=VALUE"):
+        setting("steps")
 
 
 def test_step_time_benchmark_runs_or_says_what_it_needs(tmp_path):
@@ -35,13 +84,11 @@ def test_step_time_benchmark_runs_or_says_what_it_needs(tmp_path):
     rows = json.loads(out.read_text())["rows"]
     assert len(rows) == 1 and rows[0]["arch"] == "mnist-mlp" and rows[0]["numgan_ms"] > 0
     assert 0 < rows[0]["fraction_of_gemm_rate"] < 1.5
+    assert 0 < rows[0]["gemms_alone_fraction"] < 1.5 and rows[0]["gemms_alone_ms"] > 0
 
 
 def test_step_flops_count_by_hand():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("step_time", ROOT / "benchmarks" / "step_time.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _load("step_time")
     arch = {"z": 2, "g": [3], "x": 4, "d": [5]}
     # G: 2x3 + 3x4 = 18 MACs per row (first layer 6); D: 4x5 + 5x1 = 25 (first layer 20).
     # D step: G fwd 18 + D fwd 2*25 + dW 2*25 + dx 2*(25-20) = 128; G step: 18 + 25 + 25 + 18 + (18-6) = 98

@@ -48,6 +48,7 @@ def test_train_writes_every_output(tiny_run):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["modes"] == 8 and 0 <= metrics["modes_covered"] <= 8
     assert metrics["options"]["steps"] == 40 and metrics["options"]["hidden"] == [16, 16]
+    assert metrics["options"]["activation"] == "relu"            # the ring recipe's
     assert "modes" in out.stdout and "high quality" in out.stdout
 
 
@@ -83,6 +84,16 @@ def test_bad_options_give_a_one_line_error(args, message, tmp_path):
     assert out.stderr.strip().splitlines()[-1].startswith("numgan")
 
 
+def test_activation_option_chooses_the_hidden_layers(tmp_path):
+    from numgan.checkpoint import load_checkpoint
+    out = run("train", "--steps", "3", "--hidden", "8", "--batch-size", "16", "--snapshots", "1", "--activation",
+              "leaky_relu", "--no-progress", "--out", str(tmp_path), "--name", "leaky")
+    assert out.returncode == 0, out.stderr
+    gan, _ = load_checkpoint(tmp_path / "leaky" / "checkpoint.npz")
+    kinds = {type(layer).__name__ for net in (gan.G, gan.D) for layer in net.layers}
+    assert "LeakyReLU" in kinds and "ReLU" not in kinds
+
+
 def test_sample_refuses_an_unknown_format(tiny_run, tmp_path):
     out = run("sample", "--checkpoint", str(tiny_run[0] / "checkpoint.npz"), "--out", str(tmp_path / "s.csv"))
     assert out.returncode == 2 and "--out must end in .npy or .png" in out.stderr
@@ -92,7 +103,7 @@ def test_help_explains_every_option():
     out = run("train", "--help")
     assert out.returncode == 0
     for option in ("--data", "--objective", "--penalty", "--steps", "--batch-size", "--g-lr", "--d-lr",
-                   "--hidden", "--pack", "--ema", "--clip", "--label-smoothing", "--instance-noise", "--seed"):
+                   "--hidden", "--activation", "--pack", "--ema", "--clip", "--label-smoothing", "--instance-noise", "--seed"):
         assert option in out.stdout
 
 
