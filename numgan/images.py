@@ -27,7 +27,7 @@ SHAPES = {"digits": (8, 8), "mnist": (28, 28), "fashion": (28, 28)}
 #: the recommended settings per data set (networks, GAN options, loop)
 IMAGE_RECIPES: dict[str, dict] = {
     "digits": dict(z_dim=32, g_hidden=[128, 256], d_hidden=[256, 128], steps=40000, batch_size=64,
-                   objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=1e-3, d_lr=1e-3,
+                   objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=3e-3, d_lr=3e-3,
                    ema=0.999, decay_from=0.5),
     "mnist": dict(z_dim=64, g_hidden=[256, 512, 1024], d_hidden=[1024, 512, 256], steps=10000, batch_size=64,
                   objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=5e-4, d_lr=5e-4,

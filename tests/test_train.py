@@ -60,6 +60,7 @@ def test_data_errors():
         fit(gan, np.zeros((10, 2), np.float32), steps=1, batch_size=0, progress=False)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")   # the NaN weights, on purpose
 def test_divergence_names_the_last_good_checkpoint(tmp_path):
     gan = small_gan()
     data = ring(500, rng=np.random.default_rng(0))
