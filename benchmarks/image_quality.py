@@ -32,7 +32,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from numgan.images import IMAGE_RECIPES, evaluate_image_gan, image_gan, load_images  # noqa: E402
-from numgan.train import LinearDecay, fit  # noqa: E402
+from numgan.train import decay_callbacks, fit  # noqa: E402
 from overrides import add_set_option  # noqa: E402
 
 EXPERIMENTS = {"digits": ("digits", False), "mnist": ("mnist", False), "conditional-digits": ("digits", True)}
@@ -47,7 +47,7 @@ def run_one(job: dict) -> dict:
     steps = job.get("steps") or recipe["steps"]
     x, y = load_images(data, "train")
     gan = image_gan(data, job["seed"], conditional=conditional, **overrides)
-    callbacks = [LinearDecay(int(steps * recipe["decay_from"]), steps)] if recipe["decay_from"] < 1 else []
+    callbacks = decay_callbacks(steps, recipe["decay_from"])
     start = time.perf_counter()
     fit(gan, (x, y) if conditional else x, steps, recipe["batch_size"], rng=job["seed"], progress=False,
         callbacks=callbacks)

@@ -38,7 +38,7 @@ from numgan.data import default_std, mixture  # noqa: E402
 from numgan.metrics import mode_coverage  # noqa: E402
 from numgan.objectives import OBJECTIVES  # noqa: E402
 from numgan.recipes import LOOP_KEYS, RECIPES, build_gan  # noqa: E402
-from numgan.train import LinearDecay, fit  # noqa: E402
+from numgan.train import decay_callbacks, fit  # noqa: E402
 from overrides import add_set_option  # noqa: E402
 
 COMPARED = [o for o in OBJECTIVES if o != "seed_as_written"]
@@ -56,7 +56,7 @@ def run_one(job: dict) -> dict:
     _, means = mixture(name, 1, rng=0, return_means=True)
     gan = build_gan(2, loop["hidden"], loop["z_dim"], seed, activation=loop["activation"], **recipe)
     steps = loop["steps"]
-    callbacks = [LinearDecay(int(steps * loop["decay_from"]), steps)] if loop["decay_from"] < 1 else []
+    callbacks = decay_callbacks(steps, loop["decay_from"])
     start = time.perf_counter()
     fit(gan, lambda n, rng: mixture(name, n, rng=rng), steps, loop["batch_size"], rng=seed, progress=False,
         callbacks=callbacks)

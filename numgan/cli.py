@@ -29,7 +29,7 @@ from .network import mlp
 from .objectives import OBJECTIVES
 from .optim import Adam
 from .recipes import RECIPES, build_gan
-from .train import LinearDecay, Snapshots, fit
+from .train import Snapshots, decay_callbacks, fit
 from .images import IMAGE_RECIPES, SHAPES, evaluate_image_gan, image_gan, load_images
 from .viz import (image_grid_gif, plot_field, plot_history, plot_image_grid, plot_samples, save_figure,
                   training_gif)
@@ -203,9 +203,7 @@ def train(args) -> Path:
     gan = build_gan(2, loop["hidden"], loop["z_dim"], args.seed, activation=loop["activation"], **options)
     steps = loop["steps"]
     snapshots = Snapshots(every=max(1, steps // args.snapshots), n=1000, seed=args.seed + 1)
-    callbacks = [snapshots]
-    if loop["decay_from"] < 1:
-        callbacks.append(LinearDecay(int(steps * loop["decay_from"]), steps))
+    callbacks = [snapshots, *decay_callbacks(steps, loop["decay_from"])]
     print(f"numgan train: {args.data} (std {std:g}), {options['objective']}, penalty {options['penalty']}, "
           f"{steps} steps of batch {loop['batch_size']} -> {run_dir}/", flush=True)
     start = time.perf_counter()
@@ -249,9 +247,7 @@ def train_images(args, options: dict, loop: dict) -> Path:
     steps = loop["steps"]
     grid_labels = np.repeat(np.arange(10), 10) if args.conditional else None   # row r: class r
     snapshots = Snapshots(every=max(1, steps // args.snapshots), n=100, seed=args.seed + 1, labels=grid_labels)
-    callbacks = [snapshots]
-    if loop["decay_from"] < 1:
-        callbacks.append(LinearDecay(int(steps * loop["decay_from"]), steps))
+    callbacks = [snapshots, *decay_callbacks(steps, loop["decay_from"])]
     print(f"numgan train: {args.data} {shape[0]}x{shape[1]} ({x.shape[0]} training images), "
           f"{'conditional ' if args.conditional else ''}{options['objective']}, {steps} steps of batch "
           f"{loop['batch_size']} -> {run_dir}/", flush=True)

@@ -49,7 +49,6 @@ class Optimizer:
         shapes = {name: p.shape for name, p in self.params.items()}
         self._state = {s: flat_views(buf, shapes) for s, buf in self._flat_state.items()}
 
-
     def _check_grads(self, grads: Mapping[str, np.ndarray]) -> None:
         if not isinstance(grads, Mapping) or set(grads) != set(self.params):
             got = sorted(grads) if isinstance(grads, Mapping) else type(grads).__name__

@@ -168,3 +168,12 @@ class LinearDecay:
     def __call__(self, gan: GAN, record: dict) -> None:
         f = max(self.factor(gan.step), 1e-12)   # Adam's lr must stay positive
         gan.opt_G.lr, gan.opt_D.lr = gan.g_lr * f, gan.d_lr * f
+
+
+def decay_callbacks(steps: int, decay_from: float) -> list[LinearDecay]:
+    """The recipes' schedule: ``[LinearDecay(int(decay_from * steps), steps)]``, or ``[]`` when ``decay_from >= 1``.
+
+    Both learning rates stay constant for the first ``decay_from`` of the
+    ``steps`` and decay linearly to 0 over the rest.
+    """
+    return [LinearDecay(int(steps * decay_from), steps)] if decay_from < 1 else []

@@ -71,3 +71,10 @@ def test_divergence_names_the_last_good_checkpoint(tmp_path):
     with pytest.raises(TrainingDiverged, match=r"at step 5: .*last good checkpoint is .*ck.npz \(step 4\)"):
         fit(gan, data, steps=8, batch_size=16, rng=rng, progress=False, checkpoint_path=tmp_path / "ck.npz",
             checkpoint_every=2)
+
+
+def test_decay_callbacks_follow_the_recipe_fraction():
+    from numgan.train import LinearDecay, decay_callbacks
+    (decay,) = decay_callbacks(100, 0.5)
+    assert isinstance(decay, LinearDecay) and (decay.start, decay.end, decay.final) == (50, 100, 0.0)
+    assert decay_callbacks(100, 1.0) == []
