@@ -123,7 +123,10 @@ def add_train_parser(sub) -> None:
                    help="gradient penalty on D: none, wgan_gp, r1 (default: r1 for the recipe's objective, "
                         "wgan_gp for wasserstein_gp, else none)")
     p.add_argument("--penalty-weight", type=_positive_float,
-                   help="lambda of WGAN-GP or gamma of R1 (default 0.1 for r1, 10 for wgan_gp)")
+                   help="lambda of WGAN-GP or gamma of R1 (default: the recipe's for r1, 10 for wgan_gp)")
+    p.add_argument("--penalty-every", type=_positive_int,
+                   help="lazy penalty: compute it every k steps with k times the weight (default: the recipe's, "
+                        "else 1)")
     p.add_argument("--steps", type=_positive_int, help="training steps (G updates)")
     p.add_argument("--batch-size", type=_positive_int, help="real samples per D step")
     p.add_argument("--g-lr", type=_positive_float, help="Adam learning rate of G")
@@ -162,11 +165,14 @@ def _train_options(args) -> tuple[dict, dict]:
     if objective == "wasserstein_gp" and penalty == "r1":
         raise UsageError("--objective wasserstein_gp uses the WGAN-GP penalty; drop --penalty r1")
     weight = args.penalty_weight or (recipe.get("penalty_weight", 10.0) if penalty == "r1" else 10.0)
+    every = args.penalty_every or (recipe.get("penalty_every", 1) if penalty == recipe.get("penalty") else 1)
+    if every > 1 and penalty is None:
+        raise UsageError(f"--penalty-every needs a penalty, got --penalty-every {every} with no penalty")
     ema = recipe["ema"] if args.ema is None else args.ema
     clip = args.clip if args.clip is not None else (0.01 if objective == "wasserstein" else None)
     if ema >= 1:
         raise UsageError(f"--ema must be below 1 (0 turns it off), got {ema}")
-    options = dict(objective=objective, penalty=penalty, penalty_weight=weight,
+    options = dict(objective=objective, penalty=penalty, penalty_weight=weight, penalty_every=every,
                    g_lr=args.g_lr or recipe["g_lr"], d_lr=args.d_lr or recipe["d_lr"], d_steps=args.d_steps,
                    ema=ema or None, clip=clip, label_smoothing=args.label_smoothing,
                    instance_noise=args.instance_noise, pack=args.pack)

@@ -56,6 +56,10 @@ class GAN:
     * ``clip``: clip every D parameter to ``[-clip, clip]`` after each D step (WGAN);
     * ``penalty``: ``"wgan_gp"`` or ``"r1"`` with ``penalty_weight`` (lambda or
       gamma); ``objective="wasserstein_gp"`` turns on ``"wgan_gp"``;
+      ``penalty_every``: lazy regularisation (Karras et al., 2020, StyleGAN2):
+      the penalty is computed on every ``k``-th step only, with weight
+      ``k * penalty_weight``, which keeps its average over steps and saves
+      the double backprop on the other steps;
     * ``label_smoothing``: real targets ``1 - label_smoothing`` (one-sided);
     * ``instance_noise``: std of Gaussian noise added to every input of D,
       decaying linearly to 0 over ``instance_noise_steps`` steps when given;
@@ -66,7 +70,8 @@ class GAN:
     def __init__(self, generator: Sequential, discriminator: Sequential, objective: str = "non_saturating",
                  d_steps: int = 1, g_lr: float = 2e-4, d_lr: float = 2e-4,
                  betas: tuple[float, float] = (0.5, 0.999), clip: float | None = None,
-                 penalty: str | None = None, penalty_weight: float = 10.0, label_smoothing: float = 0.0,
+                 penalty: str | None = None, penalty_weight: float = 10.0, penalty_every: int = 1,
+                 label_smoothing: float = 0.0,
                  instance_noise: float = 0.0, instance_noise_steps: int | None = None,
                  ema: float | None = None, pack: int = 1, n_classes: int | None = None) -> None:
         if not isinstance(generator, Sequential):
@@ -98,6 +103,11 @@ class GAN:
             raise ValueError(f"penalty must be one of {list(PENALTIES)}, got {penalty!r}")
         self.penalty = "wgan_gp" if objective == "wasserstein_gp" and penalty is None else penalty
         self.penalty_weight = check_positive(penalty_weight, "penalty_weight")
+        self.penalty_every = check_int(penalty_every, "penalty_every")
+        if self.penalty_every > 1 and self.penalty is None:
+            raise ValueError(f"penalty_every needs a penalty ('wgan_gp' or 'r1'), got penalty_every="
+                             f"{penalty_every} with penalty=None")
+        self._last_penalty = 0.0   # the penalty's value on the last step that computed it
         self.label_smoothing = check_in_range(label_smoothing, "label_smoothing", 0.0, 1.0, high_open=True)
         if self.label_smoothing and objective not in CROSS_ENTROPY:
             raise ValueError(f"label_smoothing needs a cross-entropy objective {list(CROSS_ENTROPY)}, "
@@ -119,7 +129,8 @@ class GAN:
         """The options of this GAN as plain data (for checkpoints)."""
         return {"objective": self.objective, "d_steps": self.d_steps, "g_lr": self.g_lr, "d_lr": self.d_lr,
                 "betas": list(self.betas), "clip": self.clip, "penalty": self.penalty,
-                "penalty_weight": self.penalty_weight, "label_smoothing": self.label_smoothing,
+                "penalty_weight": self.penalty_weight, "penalty_every": self.penalty_every,
+                "label_smoothing": self.label_smoothing,
                 "instance_noise": self.instance_noise, "instance_noise_steps": self.instance_noise_steps,
                 "ema": self.ema, "pack": self.pack, "n_classes": self.n_classes}
 
@@ -180,6 +191,11 @@ class GAN:
         For a conditional GAN, ``labels`` are the real batch's classes; the
         fakes are generated for the same classes, and D sees each sample with
         its one-hot label.
+
+        With ``penalty_every = k > 1`` the penalty's gradient (weight ``k``
+        times ``penalty_weight``) is added on the steps where ``self.step`` is
+        a multiple of ``k`` only; the record's ``penalty`` is always at the
+        weight ``penalty_weight``, measured on the last step that computed it.
         """
         n = x_real.shape[0]
         ### BEGIN SOLUTION
@@ -193,11 +209,14 @@ class GAN:
                                    grad_buffer=grad_buffer)
         ### END SOLUTION
         flat = tiling_buffer(grads.values())
-        penalty = 0.0
-        if self.penalty is not None:
-            penalty, p_grads = self._penalty(self._with_labels(x[:n], labels),
-                                             self._with_labels(x[n:], labels), rng)
+        if self.penalty is not None and self.step % self.penalty_every == 0:
+            # lazy regularisation: on every k-th step only, with k times the weight (k = penalty_every)
+            k = self.penalty_every
+            scaled, p_grads = self._penalty(self._with_labels(x[:n], labels),
+                                            self._with_labels(x[n:], labels), rng, k * self.penalty_weight)
             flat += tiling_buffer(p_grads.values())
+            self._last_penalty = scaled / k
+        penalty = self._last_penalty if self.penalty is not None else 0.0
         record = {"d_loss": loss + penalty, "penalty": penalty, "d_grad_norm": float(np.sqrt(np.dot(flat, flat))),
                   "d_real": float(stable_sigmoid(s_real).mean()), "d_fake": float(stable_sigmoid(s_fake).mean())}
         return record, grads
@@ -212,12 +231,12 @@ class GAN:
             np.clip(self.D.flat_params, -self.clip, self.clip, out=self.D.flat_params)
         return record
 
-    def _penalty(self, real: np.ndarray, fake: np.ndarray, rng: np.random.Generator):
+    def _penalty(self, real: np.ndarray, fake: np.ndarray, rng: np.random.Generator, weight: float):
         real, fake = self._packed(real), self._packed(fake)
         if self.penalty == "r1":
-            return r1_penalty(self.D, real, self.penalty_weight)
+            return r1_penalty(self.D, real, weight)
         eps = rng.uniform(size=(real.shape[0], 1)).astype(self.dtype)
-        return wgan_gp_penalty(self.D, real, fake, eps, self.penalty_weight)
+        return wgan_gp_penalty(self.D, real, fake, eps, weight)
 
     def generator_gradients(self, n: int, rng: np.random.Generator, grad_buffer: np.ndarray | None = None
                             ) -> tuple[dict[str, float], dict[str, np.ndarray]]:

@@ -74,6 +74,7 @@ def test_sample_and_evaluate_from_the_checkpoint(tiny_run, tmp_path):
     (["train", "--g-lr", "-1"], "argument --g-lr: expected a positive number, got '-1'"),
     (["train", "--hidden", "64,x"], "argument --hidden: expected comma-separated layer widths"),
     (["train", "--pack", "3", "--batch-size", "32"], "--batch-size must be a multiple of --pack 3, got 32"),
+    (["train", "--penalty", "none", "--penalty-every", "4"], "--penalty-every needs a penalty, got --penalty-every 4"),
     (["sample", "--checkpoint", "nowhere.npz", "--out", "x.npy"], "checkpoint 'nowhere.npz' does not exist"),
 ])
 def test_bad_options_give_a_one_line_error(args, message, tmp_path):
@@ -94,6 +95,15 @@ def test_activation_option_chooses_the_hidden_layers(tmp_path):
     assert "LeakyReLU" in kinds and "ReLU" not in kinds
 
 
+def test_penalty_every_option_reaches_the_gan(tmp_path):
+    from numgan.checkpoint import load_checkpoint
+    out = run("train", "--steps", "3", "--hidden", "8", "--batch-size", "16", "--snapshots", "1", "--penalty-every",
+              "2", "--no-progress", "--out", str(tmp_path), "--name", "lazy")
+    assert out.returncode == 0, out.stderr
+    gan, _ = load_checkpoint(tmp_path / "lazy" / "checkpoint.npz")
+    assert gan.penalty == "r1" and gan.penalty_every == 2
+
+
 def test_sample_refuses_an_unknown_format(tiny_run, tmp_path):
     out = run("sample", "--checkpoint", str(tiny_run[0] / "checkpoint.npz"), "--out", str(tmp_path / "s.csv"))
     assert out.returncode == 2 and "--out must end in .npy or .png" in out.stderr
@@ -103,7 +113,7 @@ def test_help_explains_every_option():
     out = run("train", "--help")
     assert out.returncode == 0
     for option in ("--data", "--objective", "--penalty", "--steps", "--batch-size", "--g-lr", "--d-lr",
-                   "--hidden", "--activation", "--pack", "--ema", "--clip", "--label-smoothing", "--instance-noise", "--seed"):
+                   "--hidden", "--activation", "--penalty-every", "--pack", "--ema", "--clip", "--label-smoothing", "--instance-noise", "--seed"):
         assert option in out.stdout
 
 

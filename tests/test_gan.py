@@ -58,6 +58,43 @@ def test_penalised_discriminator_gradients_end_to_end(penalty, activation):
     assert record["penalty"] > 0
 
 
+@pytest.mark.parametrize("penalty", ["wgan_gp", "r1"])
+def test_lazy_penalty_gradients(penalty):
+    """penalty_every=k: on steps that are multiples of k, the gradient of loss + k * penalty; else of the loss."""
+    objective = "wasserstein" if penalty == "wgan_gp" else "non_saturating"
+    lazy = make_gan(objective=objective, penalty=penalty, penalty_weight=1.5, penalty_every=3)
+    heavy = make_gan(objective=objective, penalty=penalty, penalty_weight=4.5)   # 3 * 1.5
+    plain = make_gan(objective=objective)
+    x = real_batch()
+
+    def d_loss(gan):
+        return lambda _: gan.discriminator_gradients(x, np.random.default_rng(0))[0]["d_loss"]
+
+    record, grads = lazy.discriminator_gradients(x, np.random.default_rng(0))       # step 0: penalised
+    for name, p in lazy.D.params.items():
+        num = numerical_gradient(d_loss(heavy), heavy.D.params[name])
+        assert rel_error(grads[name], num) < TOL, (name, rel_error(grads[name], num))
+    heavy_record = heavy.discriminator_gradients(x, np.random.default_rng(0))[0]
+    np.testing.assert_allclose(record["penalty"], heavy_record["penalty"] / 3, rtol=1e-12)
+    assert record["penalty"] > 0
+
+    for step in (1, 2, 4):                                                            # not penalised
+        lazy.step = step
+        record, grads = lazy.discriminator_gradients(x, np.random.default_rng(0))
+        for name, p in lazy.D.params.items():
+            num = numerical_gradient(d_loss(plain), plain.D.params[name])
+            assert rel_error(grads[name], num) < TOL, (step, name, rel_error(grads[name], num))
+        np.testing.assert_allclose(record["penalty"], heavy_record["penalty"] / 3, rtol=1e-12)  # the last value
+
+
+def test_lazy_penalty_trains_and_saves_penalty_every():
+    gan = make_gan(penalty="r1", penalty_weight=1.0, penalty_every=4)
+    rng = np.random.default_rng(0)
+    penalties = [gan.train_step(real_batch(seed=s).astype(np.float64), rng)["penalty"] for s in range(9)]
+    assert len(set(penalties[0:4])) == 1 and len(set(penalties[4:8])) == 1 and penalties[3] != penalties[4]
+    assert gan.config()["penalty_every"] == 4
+
+
 @pytest.mark.parametrize("pack", [2, 4])
 def test_packing_gradients_end_to_end(pack):
     gan = make_gan(pack=pack, penalty="wgan_gp", objective="wasserstein")
@@ -176,6 +213,8 @@ def test_divergence_stops_with_the_step_and_keeps_the_weights():
     ({"label_smoothing": 0.1, "objective": "hinge"}, ValueError, r"label_smoothing needs a cross-entropy objective"),
     ({"ema": 1.0}, ValueError, r"ema must be in \(0.0, 1.0\), got 1.0"),
     ({"clip": -1}, ValueError, r"clip must be a positive number, got -1"),
+    ({"penalty_every": 0, "penalty": "r1"}, ValueError, r"penalty_every must be an integer >= 1, got 0"),
+    ({"penalty_every": 2}, ValueError, r"penalty_every needs a penalty \('wgan_gp' or 'r1'\), got penalty_every=2"),
 ])
 def test_gan_option_errors(kwargs, error, message):
     with pytest.raises(error, match=message):
