@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")   # as numgan sets it (docs/performance.md)
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402

@@ -7,14 +7,19 @@ in blocks of 3 timed steps after a warm-up, and the median of the steps is
 reported. Each block starts with one untimed step: with 2 threads, a library's
 worker threads keep spinning on a core for a moment after its last call, and
 the first step of the other library after it would pay for that (a cost that
-training with one library alone never pays). Each
+training with one library alone never pays). NumPy's OpenBLAS threads are
+told to sleep at once (``OPENBLAS_THREAD_TIMEOUT=4``, as numgan sets it when
+it is imported first): left spinning, they slowed down both libraries' steps. Each
 thread count runs in its own process (OpenBLAS / OpenMP threads are fixed when
 a process starts), where the single-precision GEMM rate is also measured, so
 that the fraction of that rate reached by numgan's step can be reported from
 the FLOPs of the matrix products the step really needs. The column "GEMMs
 alone" times those matrix products with nothing else (same shapes, fresh
 contiguous operands): the fraction that a step made of nothing but them would
-reach, the ceiling for the step.
+reach, the ceiling for the step. The same products are also timed in PyTorch
+(its BLAS is MKL, NumPy's is OpenBLAS), and "NumPy GEMMs / torch step" divides
+NumPy's GEMMs-alone time by PyTorch's whole step: the lowest numgan / PyTorch
+ratio that any step built on NumPy's matrix products could reach.
 
     pip install -e ".[bench]"            # PyTorch 2.13.0, CPU
     python benchmarks/step_time.py       # both architectures, batch 64 and 256, 1 and 2 threads
@@ -38,6 +43,10 @@ from pathlib import Path
 
 #: timed steps in a row per library; each block starts after one untimed step (see :func:`worker`)
 BLOCK = 3
+
+#: OpenBLAS's idle-thread spin, log2 of CPU cycles: numgan's setting (``numgan/__init__.py``) unless the
+#: caller sets another (``OPENBLAS_THREAD_TIMEOUT=28``, OpenBLAS's default, measures without it)
+THREAD_TIMEOUT = os.environ.get("OPENBLAS_THREAD_TIMEOUT", "4")
 
 ARCHS = {
     "mnist-mlp": {"z": 100, "g": [256, 512, 1024], "d": [1024, 512, 256], "x": 784, "out": "tanh"},
@@ -80,6 +89,19 @@ def gemms_alone(arch: dict, batch: int):
     def run():
         for a, b, c in products:
             np.matmul(a, b, out=c)
+    return run
+
+
+def torch_gemms_alone(arch: dict, batch: int):
+    """The same matrix products as :func:`gemms_alone`, run by PyTorch's BLAS (MKL here): the two BLAS compared."""
+    import torch
+    gen = torch.Generator().manual_seed(0)
+    products = [(torch.randn(m, k, generator=gen), torch.randn(k, n, generator=gen), torch.empty(m, n))
+                for m, k, n in step_gemms(arch, batch)]
+
+    def run():
+        for a, b, c in products:
+            torch.matmul(a, b, out=c)
     return run
 
 
@@ -172,26 +194,28 @@ def worker(args) -> list[dict]:
             arch = ARCHS[name]
             gan, ng = numgan_step(arch, batch)
             pt = torch_step(arch, batch, gan)
-            gemms = gemms_alone(arch, batch)
-            for _ in range(args.warmup):
-                ng()
-                pt()
-                gemms()
-            times = {ng: [], pt: [], gemms: []}
+            gemms, torch_gemms = gemms_alone(arch, batch), torch_gemms_alone(arch, batch)
+            times = {ng: [], pt: [], gemms: [], torch_gemms: []}
             runs = list(times)
+            for _ in range(args.warmup):
+                for run in runs:
+                    run()
             for r in range((args.steps + BLOCK - 1) // BLOCK):   # interleaved: all see the same machine state
-                for run in runs[r % 3:] + runs[:r % 3]:          # rotated: each follows each other as often
+                for run in runs[r % 4:] + runs[:r % 4]:          # rotated: each follows each other as often
                     run()                                         # untimed: the previous library's idle
                     for _ in range(BLOCK):                        # threads may still hold a core here
                         t = time.perf_counter()
                         run()
                         times[run].append(time.perf_counter() - t)
-            m_ng, m_pt, alone = (float(np.median(times[run])) for run in (ng, pt, gemms))
+            m_ng, m_pt, alone, torch_alone = (float(np.median(times[run])) for run in runs)
             flops = gemm_flops(arch, batch)
             rows.append({"arch": name, "batch": batch, "threads": args.threads, "numgan_ms": 1e3 * m_ng,
                          "torch_ms": 1e3 * m_pt, "ratio": m_ng / m_pt, "gemm_gflops": rate / 1e9,
                          "step_gflop": flops / 1e9, "fraction_of_gemm_rate": flops / m_ng / rate,
-                         "gemms_alone_ms": 1e3 * alone, "gemms_alone_fraction": flops / alone / rate})
+                         "gemms_alone_ms": 1e3 * alone, "gemms_alone_fraction": flops / alone / rate,
+                         "torch_gemms_alone_ms": 1e3 * torch_alone,
+                         # the lowest numgan / PyTorch ratio any step built on NumPy's BLAS could reach
+                         "gemms_alone_over_torch_step": alone / m_pt})
     return rows
 
 
@@ -221,23 +245,26 @@ def main(argv=None) -> int:
         return 0
     rows = []
     for k in args.threads:
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": str(k), "OMP_NUM_THREADS": str(k), "MKL_NUM_THREADS": str(k)}
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": str(k), "OMP_NUM_THREADS": str(k), "MKL_NUM_THREADS": str(k),
+               "OPENBLAS_THREAD_TIMEOUT": THREAD_TIMEOUT}
         cmd = [sys.executable, __file__, "--worker", "--threads", str(k), "--archs", *args.archs,
                "--batches", *map(str, args.batches), "--steps", str(args.steps), "--warmup", str(args.warmup)]
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
         rows += json.loads(out.stdout.strip().splitlines()[-1])
     print(f"{'arch':10s} {'batch':>5s} {'threads':>7s} {'numgan ms':>10s} {'torch ms':>9s} {'ratio':>6s} "
-          f"{'GEMM GFLOP/s':>12s} {'% of GEMM rate':>14s} {'GEMMs alone':>11s}")
+          f"{'GEMM GFLOP/s':>12s} {'% of GEMM rate':>14s} {'GEMMs alone':>11s} {'GEMMs ms: NumPy':>15s} "
+          f"{'PyTorch':>7s} {'NumPy GEMMs / torch step':>24s}")
     for r in rows:
         print(f"{r['arch']:10s} {r['batch']:5d} {r['threads']:7d} {r['numgan_ms']:10.2f} {r['torch_ms']:9.2f} "
               f"{r['ratio']:6.2f} {r['gemm_gflops']:12.1f} {100 * r['fraction_of_gemm_rate']:13.1f}% "
-              f"{100 * r['gemms_alone_fraction']:10.1f}%")
+              f"{100 * r['gemms_alone_fraction']:10.1f}% {r['gemms_alone_ms']:15.2f} {r['torch_gemms_alone_ms']:7.2f} "
+              f"{r['gemms_alone_over_torch_step']:24.2f}")
     import numpy as np
     import torch
     report = {"date": date.today().isoformat(),
               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                          f"NumPy {np.__version__}, PyTorch {torch.__version__}",
-              "steps": args.steps, "quick": args.quick, "rows": rows}
+              "openblas_thread_timeout": THREAD_TIMEOUT, "steps": args.steps, "quick": args.quick, "rows": rows}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -85,6 +87,8 @@ def test_step_time_benchmark_runs_or_says_what_it_needs(tmp_path):
     assert len(rows) == 1 and rows[0]["arch"] == "mnist-mlp" and rows[0]["numgan_ms"] > 0
     assert 0 < rows[0]["fraction_of_gemm_rate"] < 1.5
     assert 0 < rows[0]["gemms_alone_fraction"] < 1.5 and rows[0]["gemms_alone_ms"] > 0
+    assert rows[0]["torch_gemms_alone_ms"] > 0
+    assert rows[0]["gemms_alone_over_torch_step"] == pytest.approx(rows[0]["gemms_alone_ms"] / rows[0]["torch_ms"])
 
 
 def test_step_flops_count_by_hand():

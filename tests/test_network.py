@@ -169,3 +169,20 @@ def test_grad_buffer_receives_the_grads(rng):
     np.testing.assert_array_equal(buffer, tiling_buffer(fresh[k] for k in net.params))
     with pytest.raises(ValueError, match=r"grad_buffer must be a float64 array of shape \(32,\), got float32"):
         net.backward(np.ones_like(y), cache, grad_buffer=np.empty(32, np.float32))
+
+
+def test_importing_numgan_first_lets_openblas_threads_sleep():
+    """numgan sets OPENBLAS_THREAD_TIMEOUT (docs/performance.md) before NumPy loads, unless the user set it."""
+    import os
+    import subprocess
+    import sys
+    show = "import os; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+
+    def run(code, **extra):
+        out = subprocess.run([sys.executable, "-c", code], env={**env, **extra}, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+    assert run(f"import numgan; {show}") == "4"
+    assert run(f"import numgan; {show}", OPENBLAS_THREAD_TIMEOUT="10") == "10"
+    assert run(f"import numpy, numgan; {show}") == "None"     # too late to matter: left alone
