@@ -29,9 +29,9 @@ IMAGE_RECIPES: dict[str, dict] = {
     "digits": dict(z_dim=32, g_hidden=[128, 256], d_hidden=[256, 128], steps=40000, batch_size=64,
                    objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=3e-3, d_lr=3e-3,
                    ema=0.999, decay_from=0.5),
-    "mnist": dict(z_dim=64, g_hidden=[256, 512, 1024], d_hidden=[1024, 512, 256], steps=10000, batch_size=64,
-                  objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=5e-4, d_lr=5e-4,
-                  ema=0.999, decay_from=0.5),
+    "mnist": dict(z_dim=64, g_hidden=[256, 512, 1024], d_hidden=[512, 256], activation="relu", steps=24000,
+                  batch_size=64, objective="non_saturating", penalty="r1", penalty_weight=1.0, penalty_every=16,
+                  g_lr=1e-3, d_lr=1e-3, ema=0.999, decay_from=0.5),
 }
 IMAGE_RECIPES["fashion"] = dict(IMAGE_RECIPES["mnist"])
 
