@@ -27,7 +27,8 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")   # as numgan sets it (docs/performance.md)
+
+import numgan  # noqa: E402,F401  first, so that it sets OpenBLAS's short idle wait before NumPy loads
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402

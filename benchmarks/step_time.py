@@ -9,7 +9,7 @@ worker threads keep spinning on a core for a moment after its last call, and
 the first step of the other library after it would pay for that (a cost that
 training with one library alone never pays). NumPy's OpenBLAS threads are
 told to sleep at once (``OPENBLAS_THREAD_TIMEOUT=4``, as numgan sets it when
-it is imported first): left spinning, they slowed down both libraries' steps. Each
+it is imported first): left spinning, they slowed numgan's own step down. Each
 thread count runs in its own process (OpenBLAS / OpenMP threads are fixed when
 a process starts), where the single-precision GEMM rate is also measured, so
 that the fraction of that rate reached by numgan's step can be reported from

@@ -216,7 +216,7 @@ class GAN:
                                             self._with_labels(x[n:], labels), rng, k * self.penalty_weight)
             flat += tiling_buffer(p_grads.values())
             self._last_penalty = scaled / k
-        penalty = self._last_penalty if self.penalty is not None else 0.0
+        penalty = self._last_penalty      # 0.0 without a penalty
         record = {"d_loss": loss + penalty, "penalty": penalty, "d_grad_norm": float(np.sqrt(np.dot(flat, flat))),
                   "d_real": float(stable_sigmoid(s_real).mean()), "d_fake": float(stable_sigmoid(s_fake).mean())}
         return record, grads

@@ -61,7 +61,6 @@ def test_image_quality_benchmark_runs_quick_with_an_override(tmp_path):
 def test_set_option_parses_json_or_keeps_text():
     import argparse
 
-    import pytest
     setting = _load("overrides").setting
     assert setting("steps=30000") == ("steps", 30000)
     assert setting("g_lr=1e-3") == ("g_lr", 1e-3)
