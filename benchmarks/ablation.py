@@ -48,9 +48,13 @@ from numgan.layers import Dense, LeakyReLU  # noqa: E402
 
 
 def _per_parameter_adam():
-    original = optim.tiling_buffer
-    optim.tiling_buffer = lambda arrays: None
-    return lambda: setattr(optim, "tiling_buffer", original)
+    """Grads handed over as a plain dict of arrays: the optimizer then loops over the arrays."""
+    original = optim.Optimizer.step
+
+    def step(self, grads):
+        return original(self, dict(grads))
+    optim.Optimizer.step = step
+    return lambda: setattr(optim.Optimizer, "step", original)
 
 
 def _adam_with_temporaries():
@@ -80,8 +84,8 @@ def _where_leaky_relu():
 def _dx_at_input():
     original = Dense.backward
 
-    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
-        return original(self, dy, cache, param_grads, out, True)
+    def backward(self, dy, cache, *, param_grads=True, out=None, input_grad=True):
+        return original(self, dy, cache, param_grads=param_grads, out=out, input_grad=True)
     Dense.backward = backward
     return lambda: setattr(Dense, "backward", original)
 
@@ -89,8 +93,8 @@ def _dx_at_input():
 def _d_weight_grads_in_g_step():
     original = network.Sequential.backward
 
-    def backward(self, dy, cache, param_grads=True, input_grad=True, grad_buffer=None):
-        return original(self, dy, cache, True, input_grad, grad_buffer)
+    def backward(self, dy, cache, *, param_grads=True, input_grad=True, out=None):
+        return original(self, dy, cache, param_grads=True, input_grad=input_grad, out=out)
     network.Sequential.backward = backward
 
     def undo():

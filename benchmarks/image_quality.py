@@ -1,7 +1,7 @@
 """Image quality of numgan's MLP GANs, measured with a classifier instead of Inception.
 
 Three experiments, each over 3 seeds with the recommended recipe
-(``numgan.images.IMAGE_RECIPES``): the 8x8 digits, the 5,000-image MNIST
+(``numgan.recipes.RECIPES``): the 8x8 digits, the 5,000-image MNIST
 subset, and the conditional GAN on the digits. Every metric is reported for
 three rows side by side, all against the training split and on as many
 samples as the test split holds: held-out real images (what a perfect
@@ -31,7 +31,9 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from numgan.images import IMAGE_RECIPES, evaluate_image_gan, image_gan, load_images  # noqa: E402
+from numgan.data import load_images  # noqa: E402
+from numgan.image_evaluation import evaluate_image_gan  # noqa: E402
+from numgan.recipes import resolve_recipe  # noqa: E402
 from numgan.train import decay_callbacks, fit  # noqa: E402
 from overrides import add_set_option  # noqa: E402
 
@@ -43,13 +45,13 @@ METRICS = ["classifier_score", "class_reverse_kl", "classes_present", "frechet_d
 def run_one(job: dict) -> dict:
     data, conditional = EXPERIMENTS[job["experiment"]]
     overrides = job.get("overrides", {})
-    recipe = {**IMAGE_RECIPES[data], **overrides}
-    steps = job.get("steps") or recipe["steps"]
+    recipe = resolve_recipe(data, conditional=conditional, **overrides)
+    steps = job.get("steps") or recipe.loop["steps"]
     x, y = load_images(data, "train")
-    gan = image_gan(data, job["seed"], conditional=conditional, **overrides)
-    callbacks = decay_callbacks(steps, recipe["decay_from"])
+    gan = recipe.build_gan(job["seed"])
+    callbacks = decay_callbacks(steps, recipe.loop["decay_from"])
     start = time.perf_counter()
-    fit(gan, (x, y) if conditional else x, steps, recipe["batch_size"], rng=job["seed"], progress=False,
+    fit(gan, (x, y) if conditional else x, steps, recipe.loop["batch_size"], rng=job["seed"], progress=False,
         callbacks=callbacks)
     seconds = time.perf_counter() - start
     rows = evaluate_image_gan(gan, data, seed=job["seed"])

@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 
 from numgan import mlp  # noqa: E402
 from numgan.gan import GAN  # noqa: E402
-from numgan.recipes import LOOP_KEYS, RECIPES, build_gan  # noqa: E402
+from numgan.recipes import recipe_gan  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -79,8 +79,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", default="benchmarks/results/memory.json")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
-    recipe = {k: v for k, v in RECIPES["ring"].items() if k not in LOOP_KEYS}
-    ring = build_gan(2, RECIPES["ring"]["hidden"], 2, 0, activation=RECIPES["ring"]["activation"], **recipe)
+    ring = recipe_gan("ring", seed=0)
     rows = [measure("ring recipe (R1, EMA)", ring, 256, args.steps, rng)]
     G = mlp([100, 256, 512, 1024, 784], out_activation="tanh", seed=0)
     D = mlp([784, 1024, 512, 256, 1], seed=1)

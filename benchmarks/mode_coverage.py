@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 from numgan.data import default_std, mixture  # noqa: E402
 from numgan.metrics import mode_coverage  # noqa: E402
 from numgan.objectives import OBJECTIVES  # noqa: E402
-from numgan.recipes import LOOP_KEYS, RECIPES, build_gan  # noqa: E402
+from numgan.recipes import RECIPES, resolve_recipe  # noqa: E402
 from numgan.train import decay_callbacks, fit  # noqa: E402
 from overrides import add_set_option  # noqa: E402
 
@@ -47,14 +47,14 @@ COMPARED = [o for o in OBJECTIVES if o != "seed_as_written"]
 def run_one(job: dict) -> dict:
     """Train one GAN as ``job`` says and return its metrics and wall time."""
     name, seed = job["data"], job["seed"]
-    recipe = {**RECIPES[name], **job.get("overrides", {})}
-    loop = {k: recipe.pop(k) for k in LOOP_KEYS}
-    recipe.update(job.get("options", {}))
+    overrides = {**job.get("overrides", {}), **job.get("options", {})}
     if job.get("steps"):
-        loop["steps"] = job["steps"]
+        overrides["steps"] = job["steps"]
+    recipe = resolve_recipe(name, **overrides)
+    loop = recipe.loop
     std = default_std(name)
     _, means = mixture(name, 1, rng=0, return_means=True)
-    gan = build_gan(2, loop["hidden"], loop["z_dim"], seed, activation=loop["activation"], **recipe)
+    gan = recipe.build_gan(seed)
     steps = loop["steps"]
     callbacks = decay_callbacks(steps, loop["decay_from"])
     start = time.perf_counter()
@@ -109,7 +109,7 @@ def jobs_for(part: str, quick: bool, compare_steps: int | None = None, overrides
         for data in ("ring", "grid"):
             for seed in range(2 if quick else 5):
                 jobs.append({"part": "targets", "data": data, "seed": seed, "steps": steps,
-                             "label": "recipe: " + label(RECIPES[data]) + (f" with {overrides}" if overrides else ""),
+                             "label": "recipe: " + label(RECIPES[data]["gan"]) + (f" with {overrides}" if overrides else ""),
                              "overrides": overrides or {}})
     if part in ("all", "compare"):
         for data in ("ring", "grid"):

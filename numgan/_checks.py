@@ -7,12 +7,21 @@ fix the call without reading the source.
 from __future__ import annotations
 
 from numbers import Real
-from typing import Iterable
+from typing import Iterable, TypeGuard
 
 import numpy as np
+import numpy.typing as npt
 
 
-def check_choice(value, name: str, choices: Iterable[str]) -> str:
+def is_real_number(value: object) -> TypeGuard[float]:
+    """Whether ``value`` is a real number (a ``numbers.Real``: int, float, numpy scalars...) but not a bool.
+
+    For the type checker a real number is a ``float``, as in the numeric tower of PEP 484.
+    """
+    return not isinstance(value, bool) and isinstance(value, Real)
+
+
+def check_choice(value: object, name: str, choices: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``choices``, else raise ``ValueError``."""
     choices = list(choices)
     if not isinstance(value, str) or value not in choices:
@@ -20,19 +29,19 @@ def check_choice(value, name: str, choices: Iterable[str]) -> str:
     return value
 
 
-def check_positive(value, name: str) -> float:
+def check_positive(value: object, name: str) -> float:
     """Return ``value`` as a float if it is a finite number > 0."""
-    if isinstance(value, bool) or not isinstance(value, Real):
+    if not is_real_number(value):
         raise TypeError(f"{name} must be a positive number, got {type(value).__name__} {value!r}")
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     return float(value)
 
 
-def check_in_range(value, name: str, low: float, high: float,
+def check_in_range(value: object, name: str, low: float, high: float,
                    low_open: bool = False, high_open: bool = False) -> float:
     """Return ``value`` as a float if it lies in the interval from low to high."""
-    if isinstance(value, bool) or not isinstance(value, Real):
+    if not is_real_number(value):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     too_low = value <= low if low_open else value < low
     too_high = value >= high if high_open else value > high
@@ -42,7 +51,7 @@ def check_in_range(value, name: str, low: float, high: float,
     return float(value)
 
 
-def check_int(value, name: str, minimum: int = 1) -> int:
+def check_int(value: object, name: str, minimum: int = 1) -> int:
     """Return ``value`` if it is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer >= {minimum}, got {type(value).__name__} {value!r}")
@@ -51,7 +60,7 @@ def check_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_matrix(x, name: str, width: int | None = None, dtype=None) -> np.ndarray:
+def check_matrix(x: object, name: str, width: int | None = None, dtype: npt.DTypeLike | None = None) -> np.ndarray:
     """Check that ``x`` is a 2-D floating array (batch, width) and return it.
 
     ``width`` is the number of columns expected; ``dtype`` the floating dtype
@@ -76,10 +85,56 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> 
         raise ValueError(f"{name_b} must have the shape of {name_a} {a.shape}, got {b.shape}")
 
 
-def as_float_array(x, name: str) -> np.ndarray:
+def as_float_array(x: object, name: str) -> np.ndarray:
     """Return ``x`` as a floating numpy array (no copy when it is one already)."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"{name} must be a floating array (float32 or float64), got dtype {x.dtype.name}")
     return x
+
+
+def check_labels(labels: object, n: int, n_classes: int | None = None, name: str = "labels") -> np.ndarray:
+    """``labels`` as an int64 vector of length ``n`` with values in ``[0, n_classes)``.
+
+    Raises ``TypeError`` for a non-array or non-integer dtype and ``ValueError``
+    for a wrong shape or a value out of range, naming ``name``.
+    """
+    if not isinstance(labels, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array of integers, got {type(labels).__name__}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"{name} must be integers, got dtype {labels.dtype.name}")
+    if labels.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), one per row, got {labels.shape}")
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"{name} must be >= 0, got minimum {labels.min()}")
+    if n_classes is not None and labels.size and labels.max() >= n_classes:
+        raise ValueError(f"{name} must lie in [0, {n_classes}), got maximum {labels.max()}")
+    return labels.astype(np.int64, copy=False)
+
+
+def check_float_dtype(dtype: npt.DTypeLike | None, name: str = "dtype") -> np.dtype:
+    """``dtype`` as a floating ``np.dtype`` (float32 or float64), else ``TypeError``."""
+    try:
+        dt = np.dtype(dtype) if dtype is not None else None
+    except TypeError:
+        dt = None
+    if dt is None or not np.issubdtype(dt, np.floating):
+        got = dt.name if dt is not None else repr(dtype)
+        raise TypeError(f"{name} must be a floating dtype (float32 or float64), got {got}")
+    return dt
+
+
+def check_rng(rng: object, name: str = "rng") -> np.random.Generator:
+    """A ``numpy.random.Generator`` from ``rng`` (a Generator, returned as is, an int seed, or None).
+
+    Anything else (a float, a legacy ``RandomState``, a string) raises ``TypeError``.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        if rng is not None and rng < 0:
+            raise ValueError(f"{name} as a seed must be an integer >= 0, got {rng!r}")
+        return np.random.default_rng(rng)
+    raise TypeError(f"{name} must be a numpy.random.Generator, an int seed or None, "
+                    f"got {type(rng).__name__} {rng!r}")

@@ -18,37 +18,32 @@ and density/coverage. Inputs are what the GANs produce: images flattened to
 """
 from __future__ import annotations
 
-import json
 import math
+import os
 import time
+import zipfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from ._checks import check_int, check_matrix, check_positive
-from .layers import ACTIVATIONS, Dense
+from ._checks import check_int, check_labels, check_matrix, check_positive
+from ._npz import read_npz, write_npz
+from .layers import Dense
 from .losses import softmax, softmax_cross_entropy
-from .network import Sequential, mlp
+from .network import Sequential, from_spec, mlp
 from .optim import Adam
 
 FORMAT = "numgan-classifier"
+VERSION = 2
+"""Version 2: written by :func:`numgan._npz.write_npz` (architecture as ``Sequential.spec()`` in the metadata).
 
-
-def _check_labels(labels, n: int, n_classes: int | None = None, name: str = "labels") -> np.ndarray:
-    """``labels`` as an int64 vector of length ``n`` with values in ``[0, n_classes)``."""
-    if not isinstance(labels, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array of integers, got {type(labels).__name__}")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"{name} must be integers, got dtype {labels.dtype.name}")
-    if labels.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), one per image, got {labels.shape}")
-    if labels.size and labels.min() < 0:
-        raise ValueError(f"{name} must be >= 0, got minimum {labels.min()}")
-    if n_classes is not None and labels.size and labels.max() >= n_classes:
-        raise ValueError(f"{name} must lie in [0, {n_classes}), got maximum {labels.max()}")
-    return labels.astype(np.int64, copy=False)
+Version 1 (before ``numgan._npz``: the sizes, the activation's name and an
+unchecked ``info`` as separate arrays) is no longer read: :meth:`Classifier.load`
+says so, and the classifier is retrained in seconds by :func:`train_classifier`.
+"""
+_VERSION_1_MEMBERS = {"format.npy", "sizes.npy", "activation.npy", "alpha.npy", "params.npy", "info.npy"}
 
 
 class Classifier:
@@ -69,14 +64,23 @@ class Classifier:
         self.info = dict(info or {})
 
     @property
+    def _head(self) -> Dense:
+        """The final Dense layer, which gives the logits (``__init__`` checked that there is one)."""
+        head = self.net.layers[-1]
+        assert isinstance(head, Dense)
+        return head
+
+    @property
     def in_features(self) -> int:
         """Input width ``D`` (64 for 8x8 digits, 784 for MNIST)."""
-        return self.net.in_features
+        width = self.net.in_features
+        assert width is not None                # there is a Dense layer: the head
+        return width
 
     @property
     def n_classes(self) -> int:
         """Number of classes ``C``."""
-        return self.net.out_features
+        return self._head.out_features
 
     @property
     def dtype(self) -> np.dtype:
@@ -86,9 +90,9 @@ class Classifier:
     @property
     def n_features(self) -> int:
         """Width ``F`` of :meth:`features`."""
-        return self.net.layers[-1].in_features
+        return self._head.in_features
 
-    def _check_x(self, x) -> np.ndarray:
+    def _check_x(self, x: np.ndarray) -> np.ndarray:
         return check_matrix(x, "x", width=self.in_features, dtype=self.net.dtype)
 
     def features(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
@@ -125,42 +129,93 @@ class Classifier:
     def accuracy(self, x: np.ndarray, labels: np.ndarray) -> float:
         """Fraction of ``x`` whose predicted class is ``labels`` ``(N,)``, in [0, 1]."""
         self._check_x(x)
-        labels = _check_labels(labels, x.shape[0], self.n_classes)
+        labels = check_labels(labels, x.shape[0], self.n_classes)
         if x.shape[0] == 0:
             raise ValueError(f"x must hold at least one image, got shape {x.shape}")
         return float(np.mean(self.predict(x) == labels))
 
-    def save(self, path) -> Path:
-        """Write the architecture and weights to ``path`` (``.npz``, no pickle); return the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        first_act = self.net.layers[1]
-        activation = next(name for name, cls in ACTIVATIONS.items() if type(first_act) is cls)
-        sizes = [layer.in_features for layer in self.net.layers if isinstance(layer, Dense)] + [self.n_classes]
-        np.savez_compressed(
-            path, format=np.array(FORMAT), sizes=np.array(sizes, dtype=np.int64),
-            activation=np.array(activation), alpha=np.array(getattr(first_act, "alpha", 0.0)),
-            params=self.net.flat_params,
-            info=np.frombuffer(json.dumps(self.info).encode(), dtype=np.uint8))
-        return path
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the network and ``info`` to ``path`` (``.npz``, atomically, no pickle); return the path.
+
+        One array ``params`` (the network's ``flat_params``) and the metadata
+        ``{"net": net.spec(), "dtype": ..., "info": info}``, in the file format
+        of :mod:`numgan._npz` (format ``"numgan-classifier"``, version 2, checksummed).
+        ``info`` must be JSON-ready.
+        """
+        meta = {"net": self.net.spec(), "dtype": self.net.dtype.name, "info": self.info}
+        return write_npz(path, {"params": self.net.flat_params}, meta, FORMAT, VERSION)
 
     @classmethod
-    def load(cls, path) -> "Classifier":
-        """Read a classifier written by :meth:`save` (``allow_pickle=False``)."""
-        with np.load(path, allow_pickle=False) as f:
-            if "format" not in f.files or str(f["format"]) != FORMAT:
-                raise ValueError(f"path must be a classifier saved by Classifier.save ({FORMAT}), got {str(path)!r}")
-            sizes = [int(s) for s in f["sizes"]]
-            net = mlp(sizes, str(f["activation"]), alpha=float(f["alpha"]), dtype=f["params"].dtype, seed=0)
-            if f["params"].shape != net.flat_params.shape:
-                raise ValueError(f"params in {str(path)!r} must have {net.n_params} numbers for sizes {sizes}, "
-                                 f"got {f['params'].size}")
-            net.flat_params[...] = f["params"]
-            info = json.loads(f["info"].tobytes().decode())
-        return cls(net, info)
+    def load(cls, path: str | os.PathLike) -> "Classifier":
+        """Read a classifier written by :meth:`save`: the same weights, so the same predictions.
+
+        Raises ``FileNotFoundError`` for a missing file and ``ValueError``
+        naming the file for anything else (damaged, another kind of file, a
+        classifier saved by an older numgan, a network that is not a classifier).
+        """
+        path = Path(path)
+        try:
+            meta, arrays = read_npz(path, FORMAT, (VERSION,))
+        except ValueError:
+            if _is_version_1(path):
+                raise ValueError(f"{str(path)!r} is a classifier saved by an older numgan (file format "
+                                 f"version 1), which this numgan no longer reads: train it again with "
+                                 f"train_classifier and save it") from None
+            raise
+        try:
+            if not isinstance(meta.get("info"), dict):
+                raise ValueError("its metadata must hold 'info', a JSON object")
+            return cls(_rebuild(meta, arrays), meta["info"])
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            raise ValueError(f"{str(path)!r} does not hold a usable numgan classifier: {err}") from None
 
     def __repr__(self) -> str:
         return f"Classifier({self.net!r})"
+
+
+def _is_version_1(path: Path) -> bool:
+    """Whether ``path`` has the members of a version-1 classifier (names read only, nothing decompressed)."""
+    if not path.is_file():                      # a folder, a named pipe...: nothing to open
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return set(zf.namelist()) == _VERSION_1_MEMBERS
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+
+
+def _rebuild(meta: dict, arrays: dict[str, np.ndarray]) -> Sequential:
+    """The network described by ``meta["net"]`` (a ``Sequential.spec()``) with the weights ``params``.
+
+    The Dense layers' sizes are checked against the number of stored weights
+    before anything is allocated, so that a crafted spec cannot ask for gigabytes.
+    """
+    if set(arrays) != {"params"}:
+        raise ValueError(f"it must hold one array 'params', got {sorted(arrays)}")
+    params = arrays["params"]
+    dtype = np.dtype(meta["dtype"]) if meta.get("dtype") in ("float32", "float64") else None
+    if dtype is None:
+        raise ValueError(f"its dtype must be 'float32' or 'float64', got {str(meta.get('dtype'))[:40]!r}")
+    if params.dtype != dtype or params.ndim != 1:
+        raise ValueError(f"its params must be a 1-D {dtype.name} array, got {params.dtype.name} {params.shape}")
+    spec = meta.get("net")
+    if not isinstance(spec, list) or not all(isinstance(entry, dict) for entry in spec):
+        raise ValueError("its metadata must describe the network as a list of layers ('net')")
+    total = 0
+    for k, entry in enumerate(spec):
+        if entry.get("layer") == "Dense":
+            sizes = (entry.get("in_features"), entry.get("out_features"))
+            if not all(type(n) is int and 1 <= n <= params.size for n in sizes):
+                raise ValueError(f"net[{k}] must be a Dense layer of sizes from 1 to {params.size}, got {sizes}")
+            total += sizes[0] * sizes[1] + sizes[1]
+            if total > params.size:
+                raise ValueError(f"net[{k}] is a Dense layer of sizes {sizes}, too large for the "
+                                 f"{params.size} parameters stored")
+    net = from_spec(spec, dtype)
+    if net.flat_params.shape != params.shape:
+        raise ValueError(f"its params must have {net.n_params} numbers for the network {net!r}, got {params.size}")
+    net.flat_params[...] = params
+    return net
 
 
 def train_classifier(images: np.ndarray, labels: np.ndarray, hidden: Sequence[int] = (256, 128),
@@ -187,7 +242,7 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, hidden: Sequence[in
     """
     check_matrix(images, "images", dtype=np.float32)
     n = images.shape[0]
-    labels = _check_labels(labels, n)
+    labels = check_labels(labels, n)
     if n < 2:
         raise ValueError(f"images must hold at least 2 images, got shape {images.shape}")
     n_classes = int(labels.max()) + 1 if n_classes is None else check_int(n_classes, "n_classes", minimum=2)
@@ -221,7 +276,7 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, hidden: Sequence[in
     return Classifier(net, info)
 
 
-def _trained_on(loader, name: str) -> Classifier:
+def _trained_on(loader: Callable[..., tuple[np.ndarray, np.ndarray]], name: str) -> Classifier:
     images, labels = loader(split="train", scale="tanh", flatten=True)
     clf = train_classifier(images, labels, seed=0)
     test_images, test_labels = loader(split="test", scale="tanh", flatten=True)
@@ -252,7 +307,7 @@ def mnist_classifier() -> Classifier:
 
 
 @lru_cache(maxsize=None)
-def fashion_classifier(path=None) -> Classifier:
+def fashion_classifier(path: str | os.PathLike | None = None) -> Classifier:
     """The classifier of Fashion-MNIST, trained on its 60,000 training images (seed 0), cached per ``path``.
 
     ``path`` is the folder of the IDX files, None for Debian's
@@ -261,6 +316,6 @@ def fashion_classifier(path=None) -> Classifier:
     """
     from .data import load_fashion_mnist
 
-    def loader(split, scale, flatten):
+    def loader(split: str, scale: str, flatten: bool) -> tuple[np.ndarray, np.ndarray]:
         return load_fashion_mnist(path, split=split, scale=scale, flatten=flatten)
     return _trained_on(loader, "fashion")

@@ -13,24 +13,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable, TextIO, TypeVar
 
 import numpy as np
 
 from .checkpoint import load_checkpoint, read_checkpoint
-from .data import MIXTURES, default_std, mixture
-from .gan import PENALTIES, TrainingDiverged
+from .data import IMAGE_SHAPES, MIXTURES, default_std, load_images, mixture
+from .gan import GAN, PENALTIES, TrainingDiverged
 from .gradcheck import check_network
+from .history import History
+from .image_evaluation import evaluate_image_gan
 from .losses import bce_with_logits
 from .metrics import mode_coverage
 from .network import mlp
 from .objectives import OBJECTIVES
 from .optim import Adam
-from .recipes import RECIPES, build_gan
-from .train import Snapshots, decay_callbacks, fit
-from .images import IMAGE_RECIPES, SHAPES, evaluate_image_gan, image_gan, load_images
+from .recipes import Recipe, resolve_recipe
+from .train import Data, Snapshots, decay_callbacks, fit
 from .viz import (image_grid_gif, plot_field, plot_history, plot_image_grid, plot_samples, save_figure,
                   training_gif)
 
@@ -39,7 +42,7 @@ class UsageError(Exception):
     """A bad option or file: reported in one line, exit status 2."""
 
 
-def demo(steps: int = 300, seed: int = 0, out=sys.stdout) -> float:
+def demo(steps: int = 300, seed: int = 0, out: TextIO = sys.stdout) -> float:
     """Train ``2 -> 16 -> 16 -> 1`` to tell points inside the unit circle from outside.
 
     Returns the final accuracy on fresh points.
@@ -48,7 +51,7 @@ def demo(steps: int = 300, seed: int = 0, out=sys.stdout) -> float:
     net = mlp([2, 16, 16, 1], seed=rng)
     opt = Adam(net.params, lr=1e-2, betas=(0.9, 0.999))
 
-    def batch(n):
+    def batch(n: int) -> tuple[np.ndarray, np.ndarray]:
         x = rng.uniform(-1.5, 1.5, size=(n, 2)).astype(np.float32)
         y = (np.sum(x * x, axis=1, keepdims=True) < 1).astype(np.float32)
         return x, y
@@ -75,9 +78,13 @@ def demo(steps: int = 300, seed: int = 0, out=sys.stdout) -> float:
 
 # -- numgan train -------------------------------------------------------------------------------
 
-def _checked(convert, ok, expected: str):
+_T = TypeVar("_T")
+
+
+def _checked(convert: Callable[[str], _T], ok: Callable[[_T], bool], expected: str) -> Callable[[str], _T]:
     """An argparse type: ``convert`` the text, then require ``ok(value)``; one-line errors."""
-    def parse(text: str):
+    def parse(text: str) -> _T:
+        value: _T | None
         try:
             value = convert(text)
         except ValueError:
@@ -103,12 +110,11 @@ def _widths(text: str) -> list[int]:
     return widths
 
 
-def add_train_parser(sub) -> None:
+def add_train_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("train", help="train a GAN on a 2-D mixture or images; write pictures, metrics, a checkpoint",
                        description="Train a GAN on a 2-D Gaussian mixture or on images. Every option defaults "
-                                   "to the recommended recipe for the chosen data (numgan.recipes, "
-                                   "numgan.images).")
-    p.add_argument("--data", choices=sorted(MIXTURES) + sorted(SHAPES), default="ring",
+                                   "to the recommended recipe for the chosen data (numgan.recipes).")
+    p.add_argument("--data", choices=sorted(MIXTURES) + sorted(IMAGE_SHAPES), default="ring",
                    help="2-D mixtures: ring (8 modes, std 0.01), grid (25 modes, std 0.05), spiral, moons; "
                         "images: digits (8x8, bundled), mnist (5,000 28x28 digits, bundled), fashion "
                         "(Fashion-MNIST IDX files, see --fashion-path) (default ring)")
@@ -118,7 +124,7 @@ def add_train_parser(sub) -> None:
     p.add_argument("--fashion-path", help="folder of the Fashion-MNIST IDX files "
                                           "(default /usr/share/datasets/fashion-mnist)")
     p.add_argument("--std", type=_positive_float, help="std of each mixture component (default: the mixture's)")
-    p.add_argument("--objective", choices=OBJECTIVES, help="the GAN objective (default non_saturating)")
+    p.add_argument("--objective", choices=list(OBJECTIVES), help="the GAN objective (default non_saturating)")
     p.add_argument("--penalty", choices=[str(x).lower() for x in PENALTIES],
                    help="gradient penalty on D: none, wgan_gp, r1 (default: r1 for the recipe's objective, "
                         "wgan_gp for wasserstein_gp, else none)")
@@ -131,18 +137,18 @@ def add_train_parser(sub) -> None:
     p.add_argument("--batch-size", type=_positive_int, help="real samples per D step")
     p.add_argument("--g-lr", type=_positive_float, help="Adam learning rate of G")
     p.add_argument("--d-lr", type=_positive_float, help="Adam learning rate of D (TTUR: larger than --g-lr)")
-    p.add_argument("--d-steps", type=_positive_int, default=1, help="D steps per G step (default 1)")
+    p.add_argument("--d-steps", type=_positive_int, help="D steps per G step (default: the recipe's, 1)")
     p.add_argument("--hidden", type=_widths,
-                   help="hidden layer widths, e.g. 64,64,64 (2-D: G and D; images: G, and D takes them reversed)")
+                   help="hidden layer widths of G, e.g. 64,128,256; D takes them reversed (D mirrors G)")
     p.add_argument("--activation", choices=["leaky_relu", "relu"],
                    help="activation of the hidden layers of G and D (default: the recipe's)")
     p.add_argument("--z-dim", type=_positive_int, help="dimension of the noise z")
-    p.add_argument("--pack", type=_positive_int, default=1, help="PacGAN packing degree (default 1: off)")
+    p.add_argument("--pack", type=_positive_int, help="PacGAN packing degree (default 1: off)")
     p.add_argument("--ema", type=_fraction, help="decay of the moving average of G used for sampling (0: off)")
     p.add_argument("--clip", type=_positive_float,
                    help="clip D's weights to [-clip, clip] (default 0.01 for wasserstein, else off)")
-    p.add_argument("--label-smoothing", type=_fraction, default=0.0, help="one-sided: real target 1 - this")
-    p.add_argument("--instance-noise", type=float, default=0.0, help="std of noise added to D's inputs")
+    p.add_argument("--label-smoothing", type=_fraction, help="one-sided: real target 1 - this (default 0)")
+    p.add_argument("--instance-noise", type=float, help="std of noise added to D's inputs (default 0)")
     p.add_argument("--decay-from", type=_fraction,
                    help="fraction of the run after which both learning rates decay linearly to 0 (1: never)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -152,138 +158,142 @@ def add_train_parser(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _train_options(args) -> tuple[dict, dict]:
-    """The GAN options and the loop settings from the recipe, overridden by the command line."""
-    recipe = dict(IMAGE_RECIPES[args.data] if args.data in SHAPES else RECIPES[args.data])
-    objective = args.objective or recipe["objective"]
-    if args.penalty is not None:
-        penalty = None if args.penalty == "none" else args.penalty
-    elif objective == recipe["objective"]:
-        penalty = recipe.get("penalty")
-    else:
-        penalty = None
-    if objective == "wasserstein_gp" and penalty == "r1":
-        raise UsageError("--objective wasserstein_gp uses the WGAN-GP penalty; drop --penalty r1")
-    weight = args.penalty_weight or (recipe.get("penalty_weight", 10.0) if penalty == "r1" else 10.0)
-    every = args.penalty_every or (recipe.get("penalty_every", 1) if penalty == recipe.get("penalty") else 1)
-    if every > 1 and penalty is None:
-        raise UsageError(f"--penalty-every needs a penalty, got --penalty-every {every} with no penalty")
-    ema = recipe["ema"] if args.ema is None else args.ema
-    clip = args.clip if args.clip is not None else (0.01 if objective == "wasserstein" else None)
-    if ema >= 1:
-        raise UsageError(f"--ema must be below 1 (0 turns it off), got {ema}")
-    options = dict(objective=objective, penalty=penalty, penalty_weight=weight, penalty_every=every,
-                   g_lr=args.g_lr or recipe["g_lr"], d_lr=args.d_lr or recipe["d_lr"], d_steps=args.d_steps,
-                   ema=ema or None, clip=clip, label_smoothing=args.label_smoothing,
-                   instance_noise=args.instance_noise, pack=args.pack)
-    loop = dict(z_dim=args.z_dim or recipe["z_dim"],
-                activation=args.activation or recipe.get("activation", "leaky_relu"),
-                steps=args.steps or recipe["steps"], batch_size=args.batch_size or recipe["batch_size"],
-                decay_from=recipe["decay_from"] if args.decay_from is None else args.decay_from)
-    if args.data in SHAPES:
-        loop["g_hidden"] = args.hidden or recipe["g_hidden"]
-        loop["d_hidden"] = args.hidden[::-1] if args.hidden else recipe["d_hidden"]
-    else:
-        loop["hidden"] = args.hidden or recipe["hidden"]
-        if args.conditional:
-            raise UsageError("--conditional is for image data (digits, mnist, fashion)")
-    if loop["batch_size"] % args.pack:
-        raise UsageError(f"--batch-size must be a multiple of --pack {args.pack}, got {loop['batch_size']}")
-    if args.instance_noise < 0:
-        raise UsageError(f"--instance-noise must be >= 0, got {args.instance_noise}")
-    return options, loop
+#: command-line options that are recipe settings (resolved by numgan.recipes.resolve_recipe)
+RECIPE_OPTIONS = ("objective", "penalty", "penalty_weight", "penalty_every", "steps", "batch_size", "g_lr", "d_lr",
+                  "d_steps", "hidden", "activation", "z_dim", "pack", "ema", "clip", "label_smoothing",
+                  "instance_noise", "decay_from")
 
 
-def train(args) -> Path:
-    options, loop = _train_options(args)
-    if args.data in SHAPES:
-        return train_images(args, options, loop)
-    std = args.std or default_std(args.data)
-    name = args.name or f"{args.data}-{options['objective']}-seed{args.seed}"
-    run_dir = Path(args.out) / name
-    _, means = mixture(args.data, 1, rng=0, return_means=True, std=std)
-
-    def data(n, rng):
-        return mixture(args.data, n, rng=rng, std=std)
-
-    gan = build_gan(2, loop["hidden"], loop["z_dim"], args.seed, activation=loop["activation"], **options)
-    steps = loop["steps"]
-    snapshots = Snapshots(every=max(1, steps // args.snapshots), n=1000, seed=args.seed + 1)
-    callbacks = [snapshots, *decay_callbacks(steps, loop["decay_from"])]
-    print(f"numgan train: {args.data} (std {std:g}), {options['objective']}, penalty {options['penalty']}, "
-          f"{steps} steps of batch {loop['batch_size']} -> {run_dir}/", flush=True)
-    start = time.perf_counter()
-    fit(gan, data, steps, loop["batch_size"], rng=args.seed, progress=not args.no_progress,
-        callbacks=callbacks, checkpoint_path=run_dir / "checkpoint.npz",
-        checkpoint_every=max(1, steps // 10),
-        checkpoint_extra={"data": args.data, "std": std, "seed": args.seed, **loop})
-    seconds = time.perf_counter() - start
-
-    fake = gan.sample(2500, rng=args.seed + 2)
-    real = data(2500, np.random.default_rng(args.seed + 3))
-    metrics = mode_coverage(fake, means, std)
-    metrics["seconds"] = round(seconds, 2)
-    metrics["steps"] = steps
-    metrics["options"] = {**options, **loop, "data": args.data, "std": std, "seed": args.seed}
-    with open(run_dir / "metrics.json", "w") as f:
-        json.dump(_finite(metrics), f, indent=2)
-    save_figure(plot_samples(real, fake, means, title=f"{args.data}: step {steps}"), run_dir / "samples.png")
-    save_figure(plot_history(gan.history), run_dir / "losses.png")
-    if options["pack"] == 1:
-        save_figure(plot_field(gan.D, fake[:300], options["objective"], real=real[:500]), run_dir / "field.png")
-    else:
-        print("field.png skipped: with --pack > 1, D judges several samples at once, not points of the plane")
-    training_gif(snapshots.frames, run_dir / "training.gif", real=real[:1000], means=means)
-    print(f"done in {seconds:.1f} s: {metrics['modes_covered']}/{metrics['modes']} modes, "
-          f"{100 * metrics['high_quality']:.1f} % high quality, reverse KL {metrics['reverse_kl']:.3f}")
-    print(f"wrote {', '.join(sorted(p.name for p in run_dir.iterdir()))} in {run_dir}/")
-    return run_dir
-
-
-def train_images(args, options: dict, loop: dict) -> Path:
-    """``numgan train --data digits|mnist|fashion``: image GAN, sample grid, GIF, curves, metrics."""
-    name = args.name or f"{args.data}{'-conditional' if args.conditional else ''}-{options['objective']}-seed{args.seed}"
-    run_dir = Path(args.out) / name
+def resolve_options(args: argparse.Namespace) -> Recipe:
+    """The recipe of ``--data`` with the options given on the command line (those left out keep the recipe's)."""
+    overrides = {k: getattr(args, k) for k in RECIPE_OPTIONS if getattr(args, k) is not None}
+    if overrides.get("penalty") == "none":
+        overrides["penalty"] = None
+    if "ema" in overrides and overrides["ema"] >= 1:
+        raise UsageError(f"--ema must be below 1 (0 turns it off), got {overrides['ema']}")
+    if overrides.get("instance_noise", 0) < 0:
+        raise UsageError(f"--instance-noise must be >= 0, got {overrides['instance_noise']}")
+    if "penalty_every" in overrides and overrides["penalty_every"] > 1 and "penalty" in overrides \
+            and overrides["penalty"] is None:
+        raise UsageError(f"--penalty-every needs a penalty, got --penalty-every {overrides['penalty_every']} "
+                         f"with no penalty")
     try:
-        x, y = load_images(args.data, "train", args.fashion_path)
-    except FileNotFoundError as err:
-        raise UsageError(str(err).replace("\n", " ")) from None
-    shape = SHAPES[args.data]
-    gan = image_gan(args.data, args.seed, conditional=args.conditional, **options, **loop)
+        return resolve_recipe(args.data, conditional=args.conditional, **overrides)
+    except ValueError as err:
+        message = str(err)
+        for key in RECIPE_OPTIONS:                    # name the command-line option, not the Python keyword
+            if "_" in key or key == "pack":
+                message = re.sub(rf"\b{key}\b=?", f"--{key.replace('_', '-')} ", message).replace("  ", " ")
+        raise UsageError(message) from None
+
+
+class MixtureRun:
+    """What ``numgan train`` does that is particular to a 2-D mixture: its data, its pictures, its metrics."""
+
+    def __init__(self, args: argparse.Namespace, recipe: Recipe) -> None:
+        self.args, self.recipe = args, recipe
+        self.std = args.std or default_std(args.data)
+        _, self.means = mixture(args.data, 1, rng=0, return_means=True, std=self.std)
+        self.snapshot_n, self.snapshot_labels = 1000, None
+
+    def data(self) -> Data:
+        return lambda n, rng: mixture(self.args.data, n, rng=rng, std=self.std)
+
+    def describe(self) -> str:
+        return f"{self.args.data} (std {self.std:g})"
+
+    def extra(self) -> dict[str, Any]:
+        return {"std": self.std}
+
+    def report(self, gan: GAN, history: History, snapshots: Snapshots, run_dir: Path) -> tuple[dict, str]:
+        args, options = self.args, self.recipe.gan
+        fake = gan.sample(2500, rng=args.seed + 2)
+        real = mixture(args.data, 2500, rng=np.random.default_rng(args.seed + 3), std=self.std)
+        metrics = mode_coverage(fake, self.means, self.std)
+        save_figure(plot_samples(real, fake, self.means, title=f"{args.data}: step {gan.step}"),
+                    run_dir / "samples.png")
+        if options.pack == 1:
+            save_figure(plot_field(gan.D, fake[:300], options.objective, real=real[:500]), run_dir / "field.png")
+        else:
+            print("field.png skipped: with --pack > 1, D judges several samples at once, not points of the plane")
+        training_gif(snapshots.frames, run_dir / "training.gif", real=real[:1000], means=self.means)
+        summary = (f"{metrics['modes_covered']}/{metrics['modes']} modes, {100 * metrics['high_quality']:.1f} % "
+                   f"high quality, reverse KL {metrics['reverse_kl']:.3f}")
+        return _finite(metrics), summary
+
+
+class ImageRun:
+    """What ``numgan train`` does that is particular to images: its data, its sample grid, its metrics."""
+
+    def __init__(self, args: argparse.Namespace, recipe: Recipe) -> None:
+        self.args, self.recipe = args, recipe
+        self.shape = IMAGE_SHAPES[args.data]
+        try:
+            self.x, self.y = load_images(args.data, "train", args.fashion_path)
+        except FileNotFoundError as err:
+            raise UsageError(str(err).replace("\n", " ")) from None
+        self.snapshot_n = 100
+        self.snapshot_labels = np.repeat(np.arange(10), 10) if args.conditional else None   # row r: class r
+
+    def data(self) -> Data:
+        return (self.x, self.y) if self.args.conditional else self.x
+
+    def describe(self) -> str:
+        h, w = self.shape
+        return f"{self.args.data} {h}x{w} ({self.x.shape[0]} training images){' conditional' if self.args.conditional else ''}"
+
+    def extra(self) -> dict[str, Any]:
+        return {"shape": list(self.shape), "conditional": self.args.conditional, "fashion_path": self.args.fashion_path}
+
+    def report(self, gan: GAN, history: History, snapshots: Snapshots, run_dir: Path) -> tuple[dict, str]:
+        args = self.args
+        rows = evaluate_image_gan(gan, args.data, seed=args.seed, fashion_path=args.fashion_path)
+        assert snapshots.z is not None
+        grid = gan.generate(snapshots.z, self.snapshot_labels)
+        title = f"{args.data}: step {gan.step}" + (" (row r: class r)" if args.conditional else "")
+        save_figure(plot_image_grid(grid, self.shape, nrow=10, title=title), run_dir / "samples.png")
+        image_grid_gif(snapshots.frames, run_dir / "training.gif", self.shape, nrow=10)
+        g = rows["gan"]
+        summary = (f"classifier score {g['classifier_score']:.2f} (held-out real "
+                   f"{rows['held_out']['classifier_score']:.2f}), {g['classes_present']} classes, precision "
+                   f"{g['precision']:.2f}, recall {g['recall']:.2f}"
+                   + (f", {100 * g['conditional_accuracy']:.1f} % classified as their label"
+                      if args.conditional else ""))
+        return {"data": args.data, **rows}, summary
+
+
+def train(args: argparse.Namespace) -> Path:
+    """``numgan train``: resolve the recipe, train with checkpoints, then write metrics and pictures."""
+    recipe = resolve_options(args)
+    run = ImageRun(args, recipe) if args.data in IMAGE_SHAPES else MixtureRun(args, recipe)
+    options, loop = recipe.gan, recipe.loop
+    conditional = "-conditional" if args.conditional else ""
+    run_dir = Path(args.out) / (args.name or f"{args.data}{conditional}-{options.objective}-seed{args.seed}")
+    gan = recipe.build_gan(args.seed)
     steps = loop["steps"]
-    grid_labels = np.repeat(np.arange(10), 10) if args.conditional else None   # row r: class r
-    snapshots = Snapshots(every=max(1, steps // args.snapshots), n=100, seed=args.seed + 1, labels=grid_labels)
-    callbacks = [snapshots, *decay_callbacks(steps, loop["decay_from"])]
-    print(f"numgan train: {args.data} {shape[0]}x{shape[1]} ({x.shape[0]} training images), "
-          f"{'conditional ' if args.conditional else ''}{options['objective']}, {steps} steps of batch "
-          f"{loop['batch_size']} -> {run_dir}/", flush=True)
+    snapshots = Snapshots(every=max(1, steps // args.snapshots), n=run.snapshot_n, seed=args.seed + 1,
+                          labels=run.snapshot_labels)
+    print(f"numgan train: {run.describe()}, {options.objective}, penalty {options.penalty}, {steps} steps of "
+          f"batch {loop['batch_size']} -> {run_dir}/", flush=True)
     start = time.perf_counter()
-    fit(gan, (x, y) if args.conditional else x, steps, loop["batch_size"], rng=args.seed,
-        progress=not args.no_progress, callbacks=callbacks, checkpoint_path=run_dir / "checkpoint.npz",
-        checkpoint_every=max(1, steps // 10),
-        checkpoint_extra={"data": args.data, "shape": list(shape), "seed": args.seed,
-                          "conditional": args.conditional, "fashion_path": args.fashion_path, **loop})
+    history = fit(gan, run.data(), steps, loop["batch_size"], rng=args.seed, progress=not args.no_progress,
+                  callbacks=[snapshots, *decay_callbacks(steps, loop["decay_from"])],
+                  checkpoint_path=run_dir / "checkpoint.npz", checkpoint_every=max(1, steps // 10),
+                  checkpoint_extra={"data": args.data, "seed": args.seed, **run.extra(),
+                                    "networks": recipe.networks, "loop": loop})
     seconds = time.perf_counter() - start
-    rows = evaluate_image_gan(gan, args.data, seed=args.seed, fashion_path=args.fashion_path)
-    metrics = {"data": args.data, "seconds": round(seconds, 2), "steps": steps, **rows,
-               "options": {**options, **loop, "conditional": args.conditional, "seed": args.seed}}
+    metrics, summary = run.report(gan, history, snapshots, run_dir)
+    metrics.update(seconds=round(seconds, 2), steps=steps,
+                   options={**recipe.flat(), **run.extra(), "seed": args.seed})
     with open(run_dir / "metrics.json", "w") as f:
         json.dump(metrics, f, indent=2, default=_plain)
-    grid = gan.generate(snapshots._z, grid_labels)
-    title = f"{args.data}: step {steps}" + (" (row r: class r)" if args.conditional else "")
-    save_figure(plot_image_grid(grid, shape, nrow=10, title=title), run_dir / "samples.png")
-    save_figure(plot_history(gan.history), run_dir / "losses.png")
-    image_grid_gif(snapshots.frames, run_dir / "training.gif", shape, nrow=10)
-    g = rows["gan"]
-    print(f"done in {seconds:.1f} s: classifier score {g['classifier_score']:.2f} "
-          f"(held-out real {rows['held_out']['classifier_score']:.2f}), {g['classes_present']} classes, "
-          f"precision {g['precision']:.2f}, recall {g['recall']:.2f}"
-          + (f", {100 * g['conditional_accuracy']:.1f} % classified as their label" if args.conditional else ""))
+    save_figure(plot_history(history), run_dir / "losses.png")
+    print(f"done in {seconds:.1f} s: {summary}")
     print(f"wrote {', '.join(sorted(p.name for p in run_dir.iterdir()))} in {run_dir}/")
     return run_dir
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """numpy numbers and arrays as JSON numbers and lists."""
     if isinstance(value, np.ndarray):
         return value.tolist()
@@ -292,14 +302,14 @@ def _plain(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _finite(metrics: dict) -> dict:
+def _finite(metrics: dict[str, Any]) -> dict[str, Any]:
     """JSON has no inf: an infinite reverse KL (no high-quality sample) is written as null."""
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in metrics.items()}
 
 
 # -- numgan sample / evaluate --------------------------------------------------------------------
 
-def _load(path: str):
+def _load(path: str) -> tuple[GAN, dict[str, Any]]:
     try:
         gan, _ = load_checkpoint(path)
         meta, _ = read_checkpoint(path)
@@ -308,7 +318,7 @@ def _load(path: str):
     return gan, meta.get("extra", {})
 
 
-def sample(args) -> Path:
+def sample(args: argparse.Namespace) -> Path:
     gan, extra = _load(args.checkpoint)
     x = gan.sample(args.n, rng=args.seed, use_ema=not args.raw)
     out = Path(args.out)
@@ -327,9 +337,9 @@ def sample(args) -> Path:
     return out
 
 
-def evaluate(args) -> dict:
+def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     gan, extra = _load(args.checkpoint)
-    if extra.get("data") in SHAPES:
+    if extra.get("data") in IMAGE_SHAPES:
         rows = evaluate_image_gan(gan, extra["data"], seed=args.seed, fashion_path=extra.get("fashion_path"))
         print(json.dumps({"data": extra["data"], "step": gan.step, **rows}, indent=2, default=_plain))
         return rows

@@ -40,7 +40,13 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
+
+if TYPE_CHECKING:                  # numpy and numgan are imported inside the checks, when they run
+    import numpy as np
+    import numpy.typing as npt
+
+    from .gradcheck import GradCheckReport
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -65,7 +71,8 @@ def _expect(condition: bool, message: str) -> None:
         raise Failed(message)
 
 
-def _expect_array(name: str, got, expected, rtol: float = 1e-10, atol: float = 1e-12, dtype=None) -> None:
+def _expect_array(name: str, got: Any, expected: npt.ArrayLike, rtol: float = 1e-10, atol: float = 1e-12,
+                  dtype: npt.DTypeLike | None = None) -> None:
     """``got`` is an array of ``expected``'s shape (and ``dtype``) and values, else a message that says where."""
     import numpy as np
 
@@ -85,7 +92,7 @@ def _expect_array(name: str, got, expected, rtol: float = 1e-10, atol: float = 1
                      f"{float(expected[where]):.8g}")
 
 
-def _gradient_verdict(report, what: str) -> None:
+def _gradient_verdict(report: GradCheckReport, what: str) -> None:
     """Raise ``Failed`` naming every wrong gradient of a ``numgan.gradcheck`` report, worst first."""
     wrong = sorted((e for e in report.entries if not e.rel_error < report.tol), key=lambda e: -e.rel_error)
     if not wrong:
@@ -107,16 +114,16 @@ def _gradient_verdict(report, what: str) -> None:
 class _patched:
     """Set attributes for the duration of a ``with`` block (reference code under a check)."""
 
-    def __init__(self, *triples) -> None:
+    def __init__(self, *triples: tuple[object, str, object]) -> None:
         self.triples = triples
 
-    def __enter__(self):
+    def __enter__(self) -> "_patched":
         self.saved = [(obj, name, getattr(obj, name)) for obj, name, _ in self.triples]
         for obj, name, value in self.triples:
             setattr(obj, name, value)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         for obj, name, value in reversed(self.saved):
             setattr(obj, name, value)
         return False
@@ -158,11 +165,9 @@ def _reference_dense_class():
         def forward(self, x):
             return _ref_dense_forward(self, x)
 
-        def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
-            dx = dy @ self.params["W"].T if input_grad else None
-            if not param_grads:
-                return dx, {}
-            return dx, {"W": cache.T @ dy, "b": dy.sum(axis=0)}   # Sequential copies them into its buffer
+        def backward(self, dy, cache, *, param_grads=True, out=None, input_grad=True):
+            grads = {"W": cache.T @ dy, "b": dy.sum(axis=0)} if param_grads else {}
+            return (dy @ self.params["W"].T if input_grad else None), grads   # Sequential copies the grads
 
     return ReferenceDense
 
@@ -211,7 +216,7 @@ def check_dense_backward() -> None:
                           "Sequential([Dense(3, 4), Tanh(), Dense(4, 2)]) on a batch of 6 (grads written into `out`)")
 
 
-def _away_from_zero(x, margin: float = 0.1):
+def _away_from_zero(x: np.ndarray, margin: float = 0.1) -> np.ndarray:
     import numpy as np
 
     return np.where(np.abs(x) < margin, np.copysign(margin, x), x)
@@ -227,7 +232,7 @@ def check_leaky_relu() -> None:
     for alpha in (0.2, 0.0):
         for dtype in (np.float64, np.float32):
             layer = LeakyReLU(alpha)
-            x = _away_from_zero(rng.standard_normal((6, 5))).astype(dtype)
+            x: np.ndarray = _away_from_zero(rng.standard_normal((6, 5))).astype(dtype)
             x0 = x.copy()
             y, _ = layer.forward(x)
             _expect_array(f"LeakyReLU({alpha}).forward(x) in {np.dtype(dtype).name}", y,
@@ -332,7 +337,7 @@ def check_adam() -> None:
     from numgan.optim import Adam
 
     rng = np.random.default_rng(5)
-    configs = [dict(lr=0.01, betas=(0.5, 0.999), eps=1e-8, weight_decay=0.0),
+    configs: list[dict[str, Any]] = [dict(lr=0.01, betas=(0.5, 0.999), eps=1e-8, weight_decay=0.0),
                dict(lr=0.05, betas=(0.9, 0.99), eps=1e-6, weight_decay=0.1)]
     for cfg in configs:
         net = mlp([3, 4, 2], dtype=np.float64, seed=6)
@@ -340,10 +345,11 @@ def check_adam() -> None:
                  "a network's flat buffer": net.params}
         for label, params in cases.items():
             start = {k: p.copy() for k, p in params.items()}
-            grads = [{k: rng.standard_normal(p.shape) for k, p in params.items()} for _ in range(3)]
+            grads: list[Mapping[str, np.ndarray]] = [{k: rng.standard_normal(p.shape) for k, p in params.items()}
+                                                     for _ in range(3)]
             if label != "separate arrays":                 # grads as views of one buffer, like Sequential's
                 flat = [np.concatenate([g[k].ravel() for k in params]) for g in grads]
-                grads = [net.views(f) for f in flat]
+                grads = [net.params.like(f) for f in flat]
             expected = {k: _adam_reference(start[k], [g[k] for g in grads], **cfg) for k in params}
             uncorrected = {k: _adam_reference(start[k], [g[k] for g in grads], correct=False, **cfg) for k in params}
             opt = Adam(params, lr=cfg["lr"], betas=cfg["betas"], eps=cfg["eps"], weight_decay=cfg["weight_decay"])
@@ -386,15 +392,15 @@ def check_non_saturating() -> None:
                     f"D's loss (real target {target}) is {value:.10g}, expected "
                     f"E[bce(s_r, {target})] + E[softplus(s_f)] = {expected:.10g}")
             report = GradCheckReport()
-            report.add("d_real", d_r, numerical_gradient(lambda a: D_loss(a, s_f, "non_saturating", target)[0], s_r))
-            report.add("d_fake", d_f, numerical_gradient(lambda a: D_loss(s_r, a, "non_saturating", target)[0], s_f))
+            report.add("ds_real", d_r, numerical_gradient(lambda a: D_loss(a, s_f, "non_saturating", target)[0], s_r))
+            report.add("ds_fake", d_f, numerical_gradient(lambda a: D_loss(s_r, a, "non_saturating", target)[0], s_f))
             _gradient_verdict(report, f"D's loss (real target {target}) against centred differences")
         value, d_f = G_loss(s_f, "non_saturating")
         expected = float(np.mean(softplus(-s_f)))
         _expect(abs(value - expected) <= 1e-10 * max(1, abs(expected)),
                 f"G's loss is {value:.10g}, expected -E[log sigmoid(s_f)] = E[softplus(-s_f)] = {expected:.10g}")
         report = GradCheckReport()
-        report.add("d_fake (G)", d_f, numerical_gradient(lambda a: G_loss(a, "non_saturating")[0], s_f))
+        report.add("ds_fake (G)", d_f, numerical_gradient(lambda a: G_loss(a, "non_saturating")[0], s_f))
         _gradient_verdict(report, "G's loss against centred differences")
         _, d_far = G_loss(np.array([[-1000.0], [-30.0]]), "non_saturating")
         _expect_array("G's dL/ds at s_f = (-1000, -30), where D rejects the fakes (it must not saturate: "
@@ -452,7 +458,7 @@ def check_gan_step() -> None:
     import numpy as np
     import numgan.gan as gan_module
 
-    steps = {"D": "the D step (discriminator_gradients)", "G": "the G step (generator_gradients)"}
+    steps = {"D": "the D step (discriminator_loss_gradients)", "G": "the G step (generator_loss_gradients)"}
     with _patched((gan_module, "stable_sigmoid", _ref_sigmoid)):
         for what, options, labels in (
                 ("tiny float64 GAN (least squares)", {}, None),
@@ -462,6 +468,8 @@ def check_gan_step() -> None:
                 _gradient_verdict(_gan_gradients(_tiny_gan(**options), labels),
                                   f"{what}, losses against centred differences")
             except Failed as err:
+                if err.gradient is None:                # _gradient_verdict always describes the worst one
+                    raise
                 wrong = sorted({name.split()[0] for name in err.gradient["wrong"]})
                 raise Failed(" and ".join(steps[w] for w in wrong) + " gives wrong gradients. " + str(err),
                              err.gradient, err.report) from None
@@ -492,8 +500,8 @@ EXERCISES: tuple[Exercise, ...] = (
              "y = x @ W + b, return (y, x): x is the cache; see docs/backprop.md#dense",
              ("numgan/layers.py:Dense.forward",), check_dense_forward),
     Exercise("dense_backward", 2,
-             "dx = dy @ W.T, dW = x.T @ dy, db = dy.sum(0), written into out['W'] and out['b']; "
-             "see docs/backprop.md#dense",
+             "dx = dy @ W.T (None when input_grad is False), dW = x.T @ dy, db = dy.sum(0); grads go into "
+             "out['W'] and out['b'] when out is given, else into new arrays; see docs/backprop.md#dense",
              ("numgan/layers.py:Dense.backward",), check_dense_backward),
     Exercise("leaky_relu", 1,
              "y = x where x > 0 else alpha * x, cache the slope s = 1 or alpha; backward dx = dy * s; "
@@ -514,32 +522,31 @@ EXERCISES: tuple[Exercise, ...] = (
              "m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t), all in place; see docs/adam.md#adam",
              ("numgan/optim.py:Adam._update",), check_adam),
     Exercise("non_saturating", 2,
-             "L_D = bce(s_r, real_target) + bce(s_f, 0) with gradients (d_r, d_f); L_G = bce(s_f, 1) "
+             "L_D = bce(s_r, real_target) + bce(s_f, 0) with gradients (ds_r, ds_f); L_G = bce(s_f, 1) "
              "= -E[log sigmoid(s_f)]; use bce_with_logits; see docs/objectives.md#non-saturating",
-             ("numgan/objectives.py:discriminator_loss", "numgan/objectives.py:generator_loss"),
+             ("numgan/objectives.py:cross_entropy_discriminator", "numgan/objectives.py:non_saturating_generator"),
              check_non_saturating),
     Exercise("gan_step", 3,
-             "D step: s = D(concat(x_real, G(z))) in one pass, loss and (d_real, d_fake) from "
-             "discriminator_loss, grads = D.backward(concat(d_real, d_fake)); G step: s_fake = D(G(z)), "
-             "d_fake from generator_loss, dx = D.backward(d_fake, param_grads=False), grads = G.backward(dx); "
+             "D step: s = D(x) for x = concat(real, fake) in one pass, loss and (ds_real, ds_fake) from "
+             "discriminator_loss, grads = D.backward(concat(ds_real, ds_fake)); G step: s_fake = D(G(z)), "
+             "ds_fake from generator_loss, dx = D.backward(ds_fake, param_grads=False), grads = G.backward(dx); "
              "see docs/objectives.md#the-game",
-             ("numgan/gan.py:GAN.discriminator_gradients", "numgan/gan.py:GAN.generator_gradients"),
+             ("numgan/gan.py:GAN.discriminator_loss_gradients", "numgan/gan.py:GAN.generator_loss_gradients"),
              check_gan_step,
              block_hints=(
-                 ("numgan/gan.py:GAN.discriminator_gradients",
-                  "fake = G(z) with z = self.noise(n, rng) (self._with_labels adds the labels); "
-                  "x = self._with_instance_noise(concat(x_real, fake), rng); s, cache = D.forward of x "
-                  "(with labels, self._packed) in one pass; s_real, s_fake = its first and last n // pack rows; "
-                  "loss, d_real, d_fake = discriminator_loss(s_real, s_fake, self.objective, "
-                  "1 - self.label_smoothing); _, grads = D.backward(concat(d_real, d_fake), cache, "
-                  "input_grad=False); see docs/objectives.md#the-game"),
-                 ("numgan/gan.py:GAN.generator_gradients",
-                  "fake, cache_G = G.forward(z) with z = self.noise(n, rng) (and labels); "
-                  "x = self._with_instance_noise(fake, rng); s_fake, cache_D = D.forward of x (with labels, "
-                  "self._packed); loss, d_fake = generator_loss(s_fake, self.objective); D is frozen: "
-                  "dx = D.backward(d_fake, cache_D, param_grads=False); _, grads = G.backward(the first "
-                  "data_dim columns of dx reshaped to (n, -1), cache_G, input_grad=False); "
-                  "see docs/objectives.md#the-game"))),
+                 ("numgan/gan.py:GAN.discriminator_loss_gradients",
+                  "x holds n real rows then n fake rows; s, cache = D.forward of x (with the labels of both "
+                  "halves joined, self._packed) in one pass; s_real, s_fake = its first and last n // pack rows; "
+                  "loss, ds_real, ds_fake = discriminator_loss(s_real, s_fake, self.config.objective, "
+                  "1 - self.config.label_smoothing); _, grads = D.backward(concat(ds_real, ds_fake), cache, "
+                  "input_grad=False, out=out); return (loss, grads, s_real, s_fake); "
+                  "see docs/objectives.md#the-game"),
+                 ("numgan/gan.py:GAN.generator_loss_gradients",
+                  "fake, cache_G = G.forward(z); x = self._with_instance_noise(fake, rng); s_fake, cache_D = "
+                  "D.forward of x (with labels, self._packed); loss, ds_fake = generator_loss(s_fake, "
+                  "self.config.objective); D is frozen: dx = D.backward(ds_fake, cache_D, param_grads=False); "
+                  "_, grads = G.backward(the first data_dim columns of dx reshaped to (n, -1), cache_G, "
+                  "input_grad=False, out=out); return (loss, grads); see docs/objectives.md#the-game"))),
 )
 
 #: hints for marked cells of the notebooks ("notebook path:function" -> hint); others get a generic hint
@@ -604,12 +611,13 @@ def _function_spans(source: str) -> list[tuple[int, int, str]]:
         tree = ast.parse(cleaned)
     except SyntaxError:
         return []
-    spans = []
+    spans: list[tuple[int, int, str]] = []
 
-    def visit(node, prefix):
+    def visit(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                spans.append((child.lineno, child.end_lineno, prefix + child.name))
+                end = child.end_lineno or child.lineno          # end_lineno is always set by ast.parse
+                spans.append((child.lineno, end, prefix + child.name))
                 visit(child, prefix + child.name + ".")
             elif isinstance(child, ast.ClassDef):
                 visit(child, prefix + child.name + ".")
@@ -649,7 +657,7 @@ def raise_statement(message: str, indent: str, width: int = 110) -> str:
     return f"{indent}raise NotImplementedError(\n{inner})"
 
 
-def rewrite(source: str, blocks: list[Block], hints: list[str | None], with_solutions: bool) -> str:
+def rewrite(source: str, blocks: list[Block], hints: list[str], with_solutions: bool) -> str:
     """``source`` with each block replaced by a raise of its hint (or, ``with_solutions``, its markers dropped)."""
     lines = source.splitlines(keepends=True)
     for b, hint in sorted(zip(blocks, hints), key=lambda bh: -bh[0].begin):
@@ -721,7 +729,7 @@ def _package_blocks(root: Path) -> dict[Path, list[tuple[Block, Exercise]]]:
     return found
 
 
-def _read_notebook(path: Path):
+def _read_notebook(path: Path) -> Any:
     try:
         import nbformat
     except ImportError:
@@ -753,9 +761,9 @@ def solution_lines(root: Path, notebooks: bool = True) -> dict[str, str]:
                     units.append((cell.source.splitlines(), [(b, b.function or "notebook") for b in found]))
     inside: dict[str, str] = {}
     outside: set[str] = set()
-    for lines, pairs in units:
+    for lines, named in units:
         marked = set()
-        for b, name in pairs:
+        for b, name in named:
             for i in range(b.begin + 1, b.end):
                 marked.add(i)
                 text = _normal(lines[i])

@@ -12,7 +12,7 @@ slightly wrong one. See ``docs/backprop.md#checking-gradients``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -20,9 +20,12 @@ from ._checks import check_matrix, check_positive
 from .layers import Layer
 from .network import Sequential
 
+#: the index of one entry of an array: a tuple of integers (Python's or numpy's)
+Index = tuple[int | np.integer, ...]
+
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5,
-                       indices=None) -> np.ndarray:
+                       indices: Iterable[Index] | None = None) -> np.ndarray:
     """Centred-difference gradient of the scalar function ``f`` at ``x``.
 
     ``f(x)`` is evaluated with one entry of ``x`` moved by ``+h`` and ``-h`` at a
@@ -73,7 +76,7 @@ class GradCheckEntry:
     name: str
     rel_error: float
     max_abs_diff: float
-    worst_index: tuple
+    worst_index: tuple[int, ...]
     analytic_at_worst: float
     numerical_at_worst: float
 
@@ -85,7 +88,8 @@ class GradCheckReport:
     entries: list[GradCheckEntry] = field(default_factory=list)
     tol: float = 1e-6
 
-    def add(self, name: str, analytic: np.ndarray, numerical: np.ndarray, indices=None) -> None:
+    def add(self, name: str, analytic: np.ndarray, numerical: np.ndarray,
+            indices: Iterable[Index] | None = None) -> None:
         analytic = np.asarray(analytic, dtype=np.float64)
         if indices is not None:  # compare only the entries that were computed
             idx = tuple(np.array(list(indices)).T)
@@ -124,7 +128,8 @@ class GradCheckReport:
     __repr__ = __str__
 
 
-def _sample_indices(shape: tuple, max_entries: int | None, rng: np.random.Generator):
+def _sample_indices(shape: tuple[int, ...], max_entries: int | None, rng: np.random.Generator
+                    ) -> list[Index] | None:
     """All indices of ``shape``, or ``max_entries`` of them drawn without repeats."""
     size = int(np.prod(shape))
     if max_entries is None or size <= max_entries:
@@ -133,14 +138,14 @@ def _sample_indices(shape: tuple, max_entries: int | None, rng: np.random.Genera
     return [np.unravel_index(int(i), shape) for i in np.sort(flat)]
 
 
-def _check(model, x: np.ndarray, params: dict, seed: int, h: float, tol: float,
+def _check(model: Layer | Sequential, x: np.ndarray, params: Mapping[str, np.ndarray], seed: int, h: float, tol: float,
            max_entries: int | None) -> GradCheckReport:
     """Check ``model`` (a layer or network) on the loss ``L = sum(y * r)``, ``r`` fixed random."""
     rng = np.random.default_rng(seed)
     y, cache = model.forward(x)
     r = rng.standard_normal(y.shape)
 
-    def loss(_):
+    def loss(_: np.ndarray) -> float:
         return float(np.sum(model.forward(x)[0] * r))
 
     dx, grads = model.backward(r, cache)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from ._checks import check_choice, check_int
 
@@ -37,7 +38,7 @@ def glorot_std(fan_in: int, fan_out: int) -> float:
 
 
 def init_weight(name: str, fan_in: int, fan_out: int, rng: np.random.Generator,
-                dtype=np.float32, alpha: float = 0.0) -> np.ndarray:
+                dtype: npt.DTypeLike = np.float32, alpha: float = 0.0) -> np.ndarray:
     """Draw a ``(fan_in, fan_out)`` weight matrix with the initialiser ``name``.
 
     ``name`` is one of ``"he"`` (= ``"he_normal"``), ``"he_uniform"``, ``"glorot"``
@@ -56,6 +57,6 @@ def init_weight(name: str, fan_in: int, fan_out: int, rng: np.random.Generator,
     return w.astype(dtype)
 
 
-def zeros_bias(fan_out: int, dtype=np.float32) -> np.ndarray:
+def zeros_bias(fan_out: int, dtype: npt.DTypeLike = np.float32) -> np.ndarray:
     """Biases start at zero."""
     return np.zeros(fan_out, dtype=dtype)

@@ -3,7 +3,7 @@
 Every layer follows one contract (the CS231n contract, made explicit)::
 
     y, cache = layer.forward(x)
-    dx, grads = layer.backward(dy, cache, param_grads=True)
+    dx, grads = layer.backward(dy, cache)                      # or backward(dy, cache, param_grads=False)
 
 * ``x`` has shape ``(N, D_in)`` and ``y`` shape ``(N, D_out)``; ``dy = dL/dy`` has
   the shape of ``y`` and ``dx = dL/dx`` the shape of ``x``.
@@ -15,13 +15,21 @@ Every layer follows one contract (the CS231n contract, made explicit)::
   (a GAN's generator step needs ``dx`` through a frozen discriminator).
 * Nothing is updated inside ``backward``: an optimizer changes the parameters.
 
+Options beyond ``param_grads`` are keyword-only and only for speed: ``Dense``
+also takes ``out=`` (arrays to write its grads into) and ``input_grad=False``
+(skip ``dx``), and says so with ``takes_speed_options = True`` beside its
+``backward``; a layer written to the plain contract above (a subclass of
+``Dense`` that rewrites ``backward`` included) works in a
+:class:`~numgan.network.Sequential` as it is.
+
 The derivations are in ``docs/backprop.md``.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from ._checks import as_float_array, check_in_range, check_int, check_matrix
 from .init import init_weight, zeros_bias
@@ -44,19 +52,42 @@ class Layer:
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
         raise NotImplementedError
 
-    def backward(self, dy: np.ndarray, cache: Any, param_grads: bool = True,
-                 out: dict[str, np.ndarray] | None = None, input_grad: bool = True) -> tuple[np.ndarray, dict]:
-        """Return ``(dx, grads)``.
+    #: whether ``backward`` also takes the keyword-only speed options ``out=`` and ``input_grad=``;
+    #: declared by the class that writes ``backward`` (see :meth:`backward_takes_speed_options`)
+    takes_speed_options: bool = False
 
-        ``out``, when given, maps parameter names to arrays into which the
-        parameter gradients are written (``Sequential`` passes views of its one
-        flat gradient buffer); ``grads`` then holds those same arrays. With
-        ``input_grad=False`` a layer may skip ``dx`` and return ``None`` (the
-        discriminator step needs no gradient with respect to the data).
+    @classmethod
+    def backward_takes_speed_options(cls) -> bool:
+        """Whether the class that defines this layer's ``backward`` declares ``takes_speed_options = True``.
+
+        The declaration goes with the ``backward`` it describes: a subclass of
+        ``Dense`` that rewrites ``backward`` to the plain contract does not
+        inherit it, and is called by the plain contract.
+        """
+        for klass in cls.__mro__:
+            if "backward" in vars(klass):
+                return bool(vars(klass).get("takes_speed_options", False))
+        return False
+
+    def backward(self, dy: np.ndarray, cache: Any, *, param_grads: bool = True
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Return ``(dx, grads)``: ``dx = dL/dx`` and ``grads[name] = dL/dparams[name]``.
+
+        With ``param_grads=False`` only ``dx`` is computed and ``grads`` is ``{}``.
         """
         raise NotImplementedError
 
-    def astype(self, dtype) -> "Layer":
+    def derivative(self, cache: Any) -> np.ndarray | float:
+        """``f'(x)`` from the cache of an elementwise activation ``y = f(x)`` (other layers raise)."""
+        raise NotImplementedError(f"{type(self).__name__} is not an elementwise activation: it has no "
+                                  f"derivative(cache) = f'(x)")
+
+    def second_derivative(self, cache: Any) -> np.ndarray | None:
+        """``f''(x)`` from the cache of an elementwise activation ``y = f(x)``, ``None`` where it is zero."""
+        raise NotImplementedError(f"{type(self).__name__} is not an elementwise activation: it has no "
+                                  f"second_derivative(cache) = f''(x)")
+
+    def astype(self, dtype: npt.DTypeLike) -> "Layer":
         """A copy of the layer whose parameters have ``dtype``."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
@@ -81,7 +112,7 @@ class Dense(Layer):
     """
 
     def __init__(self, in_features: int, out_features: int, init: str = "he",
-                 alpha: float = 0.0, dtype=np.float32,
+                 alpha: float = 0.0, dtype: npt.DTypeLike = np.float32,
                  rng: np.random.Generator | int | None = None) -> None:
         super().__init__()
         self.in_features = check_int(in_features, "in_features")
@@ -93,6 +124,7 @@ class Dense(Layer):
         }
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``y = x @ W + b``; the cache is ``x``."""
         W, b = self.params["W"], self.params["b"]
         check_matrix(x, "x", width=self.in_features, dtype=W.dtype)
         ### BEGIN SOLUTION
@@ -101,22 +133,42 @@ class Dense(Layer):
         return y, x
         ### END SOLUTION
 
-    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
+    takes_speed_options = True
+
+    @overload   # for the type checker: dx is an array unless input_grad=False
+    def backward(self, dy: np.ndarray, cache: np.ndarray, *, param_grads: bool = True,
+                 out: dict[str, np.ndarray] | None = None, input_grad: Literal[True] = True
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]: ...
+
+    @overload
+    def backward(self, dy: np.ndarray, cache: np.ndarray, *, param_grads: bool = True,
+                 out: dict[str, np.ndarray] | None = None, input_grad: bool
+                 ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]: ...
+
+    def backward(self, dy: np.ndarray, cache: np.ndarray, *, param_grads: bool = True,
+                 out: dict[str, np.ndarray] | None = None, input_grad: bool = True
+                 ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+        """``dx = dy @ W.T``, ``dW = x.T @ dy``, ``db = dy.sum(axis=0)`` with ``x`` the cache.
+
+        Speed options (keyword-only): ``out`` maps ``"W"`` and ``"b"`` to arrays
+        that receive the gradients (``Sequential`` passes views of its flat
+        gradient buffer), and ``grads`` is then ``out`` itself;
+        ``input_grad=False`` skips ``dx`` and returns ``None`` for it (the
+        discriminator's first layer needs no gradient for the data).
+        """
         x = cache
         W = self.params["W"]
         check_matrix(dy, "dy", width=self.out_features, dtype=W.dtype)
         ### BEGIN SOLUTION
         dx = dy @ W.T if input_grad else None
-        ### END SOLUTION
         if not param_grads:
             return dx, {}
         if out is None:
             out = {"W": np.empty_like(W), "b": np.empty_like(self.params["b"])}
-        ### BEGIN SOLUTION
         np.matmul(x.T, dy, out=out["W"])
         np.sum(dy, axis=0, out=out["b"])
-        ### END SOLUTION
         return dx, out
+        ### END SOLUTION
 
     def __repr__(self) -> str:
         return f"Dense({self.in_features}, {self.out_features})"
@@ -134,7 +186,7 @@ class LeakyReLU(Layer):
         super().__init__()
         self.alpha = check_in_range(alpha, "alpha", 0.0, 1.0)
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
         as_float_array(x, "x")
         ### BEGIN SOLUTION
         slope = (x > 0).astype(x.dtype)      # 1 where x > 0, else 0
@@ -143,17 +195,18 @@ class LeakyReLU(Layer):
         return x * slope, slope
         ### END SOLUTION
 
-    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
+    def backward(self, dy: np.ndarray, cache: Any, *, param_grads: bool = True
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         slope = cache
         ### BEGIN SOLUTION
         return dy * slope, {}
         ### END SOLUTION
 
-    def derivative(self, cache):
+    def derivative(self, cache: Any) -> np.ndarray | float:
         """``f'(x)`` from the cache: the slope."""
         return cache
 
-    def second_derivative(self, cache):
+    def second_derivative(self, cache: Any) -> np.ndarray | None:
         """``f''(x) = 0`` away from the kink: ``None`` says "zero, skip it"."""
         return None
 
@@ -192,25 +245,26 @@ class Sigmoid(Layer):
     ``docs/backprop.md#sigmoid``.
     """
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
         x = as_float_array(x, "x")
         ### BEGIN SOLUTION
         y = stable_sigmoid(x)
         return y, y
         ### END SOLUTION
 
-    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
+    def backward(self, dy: np.ndarray, cache: Any, *, param_grads: bool = True
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         y = cache
         ### BEGIN SOLUTION
         return dy * y * (1 - y), {}
         ### END SOLUTION
 
-    def derivative(self, cache):
+    def derivative(self, cache: Any) -> np.ndarray | float:
         """``f'(x) = y (1 - y)``."""
         y = cache
         return y * (1 - y)
 
-    def second_derivative(self, cache):
+    def second_derivative(self, cache: Any) -> np.ndarray | None:
         """``f''(x) = y (1 - y) (1 - 2 y)`` (used by gradient penalties)."""
         y = cache
         return y * (1 - y) * (1 - 2 * y)
@@ -219,20 +273,21 @@ class Sigmoid(Layer):
 class Tanh(Layer):
     """``y = tanh(x)``; ``dx = dy * (1 - y**2)`` (``docs/backprop.md#tanh``)."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
         y = np.tanh(as_float_array(x, "x"))
         return y, y
 
-    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
+    def backward(self, dy: np.ndarray, cache: Any, *, param_grads: bool = True
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         y = cache
         return dy * (1 - y * y), {}
 
-    def derivative(self, cache):
+    def derivative(self, cache: Any) -> np.ndarray | float:
         """``f'(x) = 1 - y**2``."""
         y = cache
         return 1 - y * y
 
-    def second_derivative(self, cache):
+    def second_derivative(self, cache: Any) -> np.ndarray | None:
         """``f''(x) = -2 y (1 - y**2)`` (used by gradient penalties)."""
         y = cache
         return -2 * y * (1 - y * y)
@@ -241,17 +296,18 @@ class Tanh(Layer):
 class Identity(Layer):
     """``y = x``; ``dx = dy``."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
         return as_float_array(x, "x"), None
 
-    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
+    def backward(self, dy: np.ndarray, cache: Any, *, param_grads: bool = True
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         return dy, {}
 
-    def derivative(self, cache):
+    def derivative(self, cache: Any) -> np.ndarray | float:
         """``f'(x) = 1``."""
         return 1
 
-    def second_derivative(self, cache):
+    def second_derivative(self, cache: Any) -> np.ndarray | None:
         """``f''(x) = 0``: ``None`` says "zero, skip it"."""
         return None
 

@@ -12,7 +12,7 @@ from ._checks import as_float_array, check_same_shape
 from .layers import stable_sigmoid
 
 
-def _targets_like(targets, logits: np.ndarray, name: str = "targets") -> np.ndarray:
+def _targets_like(targets: np.ndarray | float, logits: np.ndarray, name: str = "targets") -> np.ndarray:
     """Targets as an array of the logits' shape and dtype (a number is broadcast)."""
     if np.isscalar(targets):
         return np.full_like(logits, targets)
@@ -21,7 +21,7 @@ def _targets_like(targets, logits: np.ndarray, name: str = "targets") -> np.ndar
     return targets.astype(logits.dtype, copy=False)
 
 
-def bce_with_logits(logits: np.ndarray, targets) -> tuple[float, np.ndarray]:
+def bce_with_logits(logits: np.ndarray, targets: np.ndarray | float) -> tuple[float, np.ndarray]:
     """Binary cross-entropy of ``sigmoid(s)`` against ``y``, computed from the logits ``s``.
 
     Per element::
@@ -43,7 +43,7 @@ def bce_with_logits(logits: np.ndarray, targets) -> tuple[float, np.ndarray]:
     ### END SOLUTION
 
 
-def mse(pred: np.ndarray, target) -> tuple[float, np.ndarray]:
+def mse(pred: np.ndarray, target: np.ndarray | float) -> tuple[float, np.ndarray]:
     """Mean squared error ``L = mean((p - t)**2)``; ``dL/dp = 2 (p - t) / n``.
 
     ``target`` is an array of the shape of ``pred`` or one number

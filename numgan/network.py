@@ -5,77 +5,39 @@ A ``Sequential`` chains layers by the layer contract of :mod:`numgan.layers`::
     y, cache = net.forward(x)                 # cache: one entry per layer
     dx, grads = net.backward(dy, cache)       # chain rule, last layer first
 
-All parameters of a network live as views into **one contiguous buffer**
-(``net.flat_params``) of the network's dtype, and each backward writes the
-gradients into one fresh contiguous buffer laid out the same way. An optimizer
-can then update every parameter in a few vectorised operations on the two flat
-arrays instead of one small operation per array
-(``docs/backprop.md#the-flat-parameter-buffer``).
+``net.params`` is a :class:`numgan.flat.FlatParams`: every parameter is a
+named view into **one contiguous buffer** (``net.params.flat``) of the
+network's dtype, and each backward returns the gradients as a ``FlatParams``
+of the same layout over a fresh buffer. An optimizer can then update every
+parameter in a few vectorised operations on the two flat arrays instead of one
+small operation per array (``docs/backprop.md#the-flat-parameter-buffer``).
 """
 from __future__ import annotations
 
-import inspect
-from typing import Sequence
+from typing import Any, Literal, Sequence, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from ._checks import check_choice, check_int, check_matrix
+from .flat import FlatParams
 from .init import INITS
 from .layers import ACTIVATIONS, Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh, make_activation
 
 OUT_ACTIVATIONS = (None, "sigmoid", "tanh")
 
 
-def tiling_buffer(arrays: Sequence[np.ndarray]) -> np.ndarray | None:
-    """The 1-D buffer that ``arrays`` tile in order, or ``None``.
-
-    Returns ``b`` when every array is a C-contiguous view of the same 1-D array
-    ``b`` and, taken in order, they cover ``b`` exactly with no gap: then one
-    operation on ``b`` is one operation on every array.
-    """
-    arrays = list(arrays)
-    if not arrays:
-        return None
-    base = arrays[0].base
-    if base is None or base.ndim != 1 or not base.flags.c_contiguous:
-        return None
-    address = base.__array_interface__["data"][0]
-    for a in arrays:
-        if a.base is not base or not a.flags.c_contiguous or a.__array_interface__["data"][0] != address:
-            return None
-        address += a.nbytes
-    if address != base.__array_interface__["data"][0] + base.nbytes:
-        return None
-    return base
-
-
-def flat_views(flat: np.ndarray, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
-    """Consecutive views of the 1-D ``flat``, one per name, with the given shapes (in order)."""
-    views, start = {}, 0
-    for name, shape in shapes.items():
-        n = int(np.prod(shape))
-        views[name] = flat[start:start + n].reshape(shape)
-        start += n
-    return views
-
-
-def _takes_out_and_input_grad(layer: Layer) -> bool:
-    """Whether ``layer.backward`` accepts the optional ``out`` and ``input_grad`` arguments."""
-    params = inspect.signature(layer.backward).parameters
-    return all(name in params for name in ("out", "input_grad")) or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-
-
 class Sequential:
     """A chain of layers; ``y = layers[-1](...layers[1](layers[0](x)))``.
 
-    ``params`` maps stable names ``"<layer index>.<param name>"`` (``"0.W"``,
-    ``"0.b"``, ``"2.W"``...) to views into ``flat_params``; ``backward`` returns
-    ``grads`` with the same names. The network owns its layers: their
+    ``params`` is a :class:`~numgan.flat.FlatParams`: stable names
+    ``"<layer index>.<param name>"`` (``"0.W"``, ``"0.b"``, ``"2.W"``...) of
+    views into one flat buffer ``params.flat``; ``backward`` returns ``grads``
+    with the same names and layout. The network owns its layers: their
     parameters are moved into the network's buffer.
     """
 
-    def __init__(self, layers: Sequence[Layer], dtype=None) -> None:
+    def __init__(self, layers: Sequence[Layer], dtype: npt.DTypeLike | None = None) -> None:
         layers = list(layers)
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
             raise TypeError(f"layers must be a non-empty list of numgan Layers, got {layers!r}")
@@ -84,28 +46,26 @@ class Sequential:
             if len(dtypes) > 1:
                 raise TypeError(f"all parameters must share one dtype, got {sorted(d.name for d in dtypes)}")
             dtype = dtypes.pop() if dtypes else np.dtype(np.float32)
-        self.dtype = np.dtype(dtype)
+        self.dtype: np.dtype = np.dtype(dtype)
         if not np.issubdtype(self.dtype, np.floating):
             raise TypeError(f"dtype must be a floating dtype, got {self.dtype.name}")
         self.layers = layers
-        self._fast_backward = [_takes_out_and_input_grad(layer) for layer in layers]
-        self._shapes = {f"{i}.{k}": p.shape for i, layer in enumerate(layers) for k, p in layer.params.items()}
-        size = sum(int(np.prod(s)) for s in self._shapes.values())
-        self.flat_params = np.empty(size, dtype=self.dtype)
-        self.params = self.views(self.flat_params)
+        shapes = {f"{i}.{k}": p.shape for i, layer in enumerate(layers) for k, p in layer.params.items()}
+        self.params = FlatParams.zeros(shapes, self.dtype)
         for i, layer in enumerate(layers):
             for k in layer.params:
                 self.params[f"{i}.{k}"][...] = layer.params[k]
                 layer.params[k] = self.params[f"{i}.{k}"]
 
-    def views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
-        """Views of ``flat`` with the names and shapes of the parameters."""
-        return flat_views(flat, self._shapes)
+    @property
+    def flat_params(self) -> np.ndarray:
+        """All parameters as one 1-D array (``params.flat``): writing into it changes the layers."""
+        return self.params.flat
 
     @property
     def n_params(self) -> int:
         """Number of scalar parameters."""
-        return self.flat_params.size
+        return self.params.flat.size
 
     @property
     def in_features(self) -> int | None:
@@ -132,18 +92,45 @@ class Sequential:
         """The output ``y`` alone (no cache kept): for sampling and evaluation."""
         return self.forward(x)[0]
 
-    def backward(self, dy: np.ndarray, cache: list, param_grads: bool = True, input_grad: bool = True,
-                 grad_buffer: np.ndarray | None = None) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+    # for the type checker: dx is None only with input_grad=False, grads is {} only with param_grads=False
+    @overload
+    def backward(self, dy: np.ndarray, cache: list, *, param_grads: Literal[True] = True,
+                 input_grad: Literal[True] = True, out: FlatParams | None = None) -> tuple[np.ndarray, FlatParams]: ...
+
+    @overload
+    def backward(self, dy: np.ndarray, cache: list, *, param_grads: Literal[True] = True, input_grad: bool,
+                 out: FlatParams | None = None) -> tuple[np.ndarray | None, FlatParams]: ...
+
+    @overload
+    def backward(self, dy: np.ndarray, cache: list, *, param_grads: Literal[False], input_grad: Literal[True] = True,
+                 out: FlatParams | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]: ...
+
+    @overload
+    def backward(self, dy: np.ndarray, cache: list, *, param_grads: bool = True, input_grad: bool = True,
+                 out: FlatParams | None = None) -> tuple[np.ndarray | None, FlatParams | dict[str, np.ndarray]]: ...
+
+    def backward(self, dy: np.ndarray, cache: list, *, param_grads: bool = True, input_grad: bool = True,
+                 out: FlatParams | None = None) -> tuple[np.ndarray | None, FlatParams | dict[str, np.ndarray]]:
         """Return ``(dx, grads)`` by the chain rule, last layer first.
 
-        ``grads`` are views into one new flat buffer (``tiling_buffer`` finds it),
-        so a later backward never overwrites the grads of an earlier one.
-        ``param_grads=False`` skips the parameter gradients (``grads`` is ``{}``);
-        ``input_grad=False`` skips the first layer's ``dx`` (``dx`` is ``None``):
-        each saves one matrix product per layer or one in all. ``grad_buffer``
-        (an array like ``flat_params``) receives the grads instead of a new
-        buffer: the training step reuses one, so that it allocates nothing of
-        the size of the parameters.
+        ``grads`` is a :class:`~numgan.flat.FlatParams` laid out like
+        ``params``, over a new buffer, so a later backward never overwrites the
+        grads of an earlier one. Keyword-only options:
+
+        * ``param_grads=False`` skips the parameter gradients (``grads`` is ``{}``);
+        * ``input_grad=False`` skips the first layer's ``dx`` (``dx`` is ``None``);
+          each saves one matrix product per layer or one in all;
+        * ``out`` (a ``FlatParams`` laid out like ``params``, e.g.
+          ``net.params.like()``) receives the grads instead of a new buffer: the
+          training step reuses one, so that it allocates nothing of the size of
+          the parameters.
+
+        Each layer is called by the layer contract, ``layer.backward(dy, cache)``
+        (with ``param_grads=False`` when the grads are not wanted and the layer
+        has parameters); a layer whose ``backward`` is declared with
+        ``takes_speed_options = True`` (``Dense``) also gets ``out=`` (its views
+        of the buffer) and ``input_grad=``. A layer that returns new arrays has
+        them copied into the buffer.
         """
         if not isinstance(cache, list) or len(cache) != len(self.layers):
             raise ValueError(f"cache must be the list returned by this network's forward "
@@ -151,32 +138,35 @@ class Sequential:
         if not (param_grads or input_grad):
             raise ValueError("backward with param_grads=False and input_grad=False computes nothing")
         check_matrix(dy, "dy", width=self.out_features, dtype=self.dtype)
-        if grad_buffer is not None and (grad_buffer.shape != self.flat_params.shape
-                                        or grad_buffer.dtype != self.dtype):
-            raise ValueError(f"grad_buffer must be a {self.dtype.name} array of shape {self.flat_params.shape}, "
-                             f"got {grad_buffer.dtype.name} {grad_buffer.shape}")
-        if param_grads:
-            grads = self.views(np.empty_like(self.flat_params) if grad_buffer is None else grad_buffer)
-        else:
-            grads = {}
+        if out is not None and not (self.params.same_layout(out) and out.dtype == self.dtype):
+            raise ValueError(f"out must be a FlatParams laid out like this network's params "
+                             f"({self.dtype.name}, {self.n_params} numbers), got {out!r}")
+        grads: FlatParams | dict[str, np.ndarray] = (self.params.like() if out is None else out) if param_grads else {}
+        dx: np.ndarray | None = dy
         for i in reversed(range(len(self.layers))):
+            assert dx is not None               # only the first layer's dx, computed last, may be None
             layer = self.layers[i]
-            out = {k: grads[f"{i}.{k}"] for k in layer.params} if param_grads else None
-            if self._fast_backward[i]:
-                dy, g = layer.backward(dy, cache[i], param_grads=param_grads, out=out,
-                                       input_grad=input_grad or i > 0)
-            else:                           # a layer written to the plain contract backward(dy, cache, param_grads)
-                dy, g = layer.backward(dy, cache[i], param_grads=param_grads)
+            views = {k: grads[f"{i}.{k}"] for k in layer.params} if param_grads else {}
+            if layer.backward_takes_speed_options():
+                fast: Any = layer                 # Dense: its backward also takes out= and input_grad=
+                dx, g = fast.backward(dx, cache[i], param_grads=param_grads, out=views or None,
+                                      input_grad=input_grad or i > 0)
+            elif param_grads or not layer.params:         # a layer without parameters has no grads to skip
+                dx, g = layer.backward(dx, cache[i])
+            else:
+                dx, g = layer.backward(dx, cache[i], param_grads=False)
+            if set(g) != set(views):
+                raise ValueError(f"layer {i} ({layer!r}) must return grads for {sorted(views)}, got {sorted(g)}")
             for k, value in g.items():      # a layer that returns new arrays instead of filling ``out``
-                if value is not out[k]:
-                    out[k][...] = value
-        return dy, grads
+                if value is not views[k]:
+                    views[k][...] = value
+        return dx, grads
 
-    def spec(self) -> list[dict]:
+    def spec(self) -> list[dict[str, Any]]:
         """The architecture as plain data (JSON-ready); :func:`from_spec` rebuilds it."""
         out = []
         for layer in self.layers:
-            entry = {"layer": type(layer).__name__}
+            entry: dict[str, Any] = {"layer": type(layer).__name__}
             if isinstance(layer, Dense):
                 entry.update(in_features=layer.in_features, out_features=layer.out_features)
             elif type(layer) is LeakyReLU:
@@ -184,7 +174,7 @@ class Sequential:
             out.append(entry)
         return out
 
-    def astype(self, dtype) -> "Sequential":
+    def astype(self, dtype: npt.DTypeLike) -> "Sequential":
         """A copy of the network with parameters of ``dtype`` (e.g. float64 for checks)."""
         return Sequential([layer.astype(dtype) for layer in self.layers], dtype=dtype)
 
@@ -197,10 +187,10 @@ class Sequential:
         return f"Sequential([{inner}], dtype={self.dtype.name}, n_params={self.n_params})"
 
 
-LAYER_TYPES = {cls.__name__: cls for cls in (Dense, LeakyReLU, ReLU, Sigmoid, Tanh, Identity)}
+LAYER_TYPES: dict[str, type[Layer]] = {cls.__name__: cls for cls in (Dense, LeakyReLU, ReLU, Sigmoid, Tanh, Identity)}
 
 
-def from_spec(spec: list[dict], dtype=np.float32) -> Sequential:
+def from_spec(spec: list[dict[str, Any]], dtype: npt.DTypeLike = np.float32) -> Sequential:
     """Rebuild a network from :meth:`Sequential.spec` (weights zero, biases zero).
 
     Used by checkpoints, which then fill in the saved parameters.
@@ -212,6 +202,7 @@ def from_spec(spec: list[dict], dtype=np.float32) -> Sequential:
         kind = entry.get("layer") if isinstance(entry, dict) else None
         if kind not in LAYER_TYPES:
             raise ValueError(f"spec[{k}] must name a layer among {sorted(LAYER_TYPES)}, got {entry!r}")
+        layer: Layer
         if kind == "Dense":
             layer = Dense(entry["in_features"], entry["out_features"], dtype=dtype, rng=0)
             layer.params["W"][...] = 0
@@ -224,7 +215,7 @@ def from_spec(spec: list[dict], dtype=np.float32) -> Sequential:
 
 
 def mlp(sizes: Sequence[int], activation: str = "leaky_relu", out_activation: str | None = None,
-        alpha: float = 0.2, init: str = "he", dtype=np.float32,
+        alpha: float = 0.2, init: str = "he", dtype: npt.DTypeLike = np.float32,
         seed: int | np.random.Generator | None = None) -> Sequential:
     """A multilayer perceptron ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
 
@@ -259,7 +250,7 @@ SEED_GENERATOR_HIDDEN = (128, 256, 512, 1024, 1024, 512, 256, 128, 64, 32)
 SEED_DISCRIMINATOR_HIDDEN = (1024, 512, 256, 128, 64, 32)
 
 
-def seed_generator(z_dim: int, out_dim: int, alpha: float = 0.2, dtype=np.float32,
+def seed_generator(z_dim: int, out_dim: int, alpha: float = 0.2, dtype: npt.DTypeLike = np.float32,
                    seed: int | np.random.Generator | None = None) -> Sequential:
     """The seed article's 11-layer generator with its output width corrected.
 
@@ -272,7 +263,7 @@ def seed_generator(z_dim: int, out_dim: int, alpha: float = 0.2, dtype=np.float3
                dtype=dtype, seed=seed)
 
 
-def seed_discriminator(in_dim: int, alpha: float = 0.2, dtype=np.float32,
+def seed_discriminator(in_dim: int, alpha: float = 0.2, dtype: npt.DTypeLike = np.float32,
                        seed: int | np.random.Generator | None = None) -> Sequential:
     """The seed article's 7-layer discriminator, returning the logit.
 

@@ -7,20 +7,21 @@ An optimizer is made for one network's parameters and keeps its own state
     _, grads = net.backward(dy, cache)
     opt.step(grads)                    # updates net.params in place
 
-When the parameters tile one flat buffer (as a ``Sequential``'s do) and the
-grads tile one too (as ``Sequential.backward``'s do), each update is a few
-vectorised operations on the flat arrays; otherwise the same formulas run once
-per array. Derivations: ``docs/adam.md``.
+When the parameters are a :class:`~numgan.flat.FlatParams` (a ``Sequential``'s
+``params`` are) and the grads are one of the same layout (as
+``Sequential.backward`` returns), each update is a few vectorised operations on
+the flat arrays ``.flat``; for a plain dict of arrays the same formulas run
+once per array. Derivations: ``docs/adam.md``.
 """
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
 from ._checks import check_in_range, check_positive
-from .network import flat_views, tiling_buffer
+from .flat import FlatParams
 
 
 class Optimizer:
@@ -38,16 +39,13 @@ class Optimizer:
         dtypes = {p.dtype for p in params.values()}
         if len(dtypes) != 1:
             raise TypeError(f"params must share one dtype, got {sorted(d.name for d in dtypes)}")
-        self.params = dict(params)
+        self.params: Mapping[str, np.ndarray] = params if isinstance(params, FlatParams) else dict(params)
         self.dtype = dtypes.pop()
         self.lr = check_positive(lr, "lr")
         self.t = 0
-        self._flat_params = tiling_buffer(self.params.values())
-        size = sum(p.size for p in self.params.values())
-        # One flat buffer per state variable, with a view per parameter.
-        self._flat_state = {s: np.zeros(size, dtype=self.dtype) for s in self.state_names}
+        # One flat buffer per state variable, laid out like the parameters.
         shapes = {name: p.shape for name, p in self.params.items()}
-        self._state = {s: flat_views(buf, shapes) for s, buf in self._flat_state.items()}
+        self.state = {s: FlatParams.zeros(shapes, self.dtype) for s in self.state_names}
 
     def _check_grads(self, grads: Mapping[str, np.ndarray]) -> None:
         if not isinstance(grads, Mapping) or set(grads) != set(self.params):
@@ -65,32 +63,31 @@ class Optimizer:
         """Update every parameter in place from ``grads`` (keyed like ``params``)."""
         self._check_grads(grads)
         self.t += 1
-        flat_grads = tiling_buffer(grads[name] for name in self.params)
-        if self._flat_params is not None and flat_grads is not None:
-            self._update(self._flat_params, flat_grads, self._flat_state)
+        if isinstance(self.params, FlatParams) and isinstance(grads, FlatParams) and self.params.same_layout(grads):
+            self._update(self.params.flat, grads.flat, {s: st.flat for s, st in self.state.items()})
         else:
             for name, p in self.params.items():
-                self._update(p, grads[name], {s: self._state[s][name] for s in self.state_names})
+                self._update(p, grads[name], {s: st[name] for s, st in self.state.items()})
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """The optimizer's state as plain numbers and arrays (copies)."""
-        out = {"t": self.t, "lr": self.lr, **self._hyper()}
+        out: dict[str, Any] = {"t": self.t, "lr": self.lr, **self._hyper()}
         for s in self.state_names:
-            for name, arr in self._state[s].items():
+            for name, arr in self.state[s].items():
                 out[f"{s}.{name}"] = arr.copy()
         return out
 
-    def load_state_dict(self, state: Mapping) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a state made by :meth:`state_dict` (hyper-parameters included)."""
         expected = {"t", "lr", *self._hyper(), *(f"{s}.{n}" for s in self.state_names for n in self.params)}
         if not isinstance(state, Mapping) or set(state) != expected:
             got = sorted(state) if isinstance(state, Mapping) else type(state).__name__
             raise ValueError(f"state must have the keys {sorted(expected)}, got {got}")
         for s in self.state_names:
-            for name, arr in self._state[s].items():
+            for name, arr in self.state[s].items():
                 value = np.asarray(state[f"{s}.{name}"])
                 if value.shape != arr.shape:
                     raise ValueError(f"state[{s + '.' + name!r}] must have shape {arr.shape}, got {value.shape}")
@@ -99,10 +96,10 @@ class Optimizer:
         self.lr = check_positive(float(state["lr"]), "lr")
         self._set_hyper(state)
 
-    def _hyper(self) -> dict:
+    def _hyper(self) -> dict[str, float | bool]:
         return {}
 
-    def _set_hyper(self, state: Mapping) -> None:
+    def _set_hyper(self, state: Mapping[str, Any]) -> None:
         pass
 
 
@@ -121,23 +118,24 @@ class SGD(Optimizer):
 
     state_names = ("velocity",)
 
-    def __init__(self, params, lr: float, momentum: float = 0.0, nesterov: bool = False) -> None:
+    def __init__(self, params: Mapping[str, np.ndarray], lr: float, momentum: float = 0.0,
+                 nesterov: bool = False) -> None:
         super().__init__(params, lr)
         self.momentum = check_in_range(momentum, "momentum", 0.0, 1.0, high_open=True)
         if nesterov and self.momentum == 0:
             raise ValueError(f"nesterov=True needs momentum > 0, got momentum={momentum!r}")
         self.nesterov = bool(nesterov)
 
-    def _update(self, p, g, state):
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         v = state["velocity"]
         v *= self.momentum
         v += g
         p -= self.lr * (g + self.momentum * v if self.nesterov else v)
 
-    def _hyper(self):
+    def _hyper(self) -> dict[str, float | bool]:
         return {"momentum": self.momentum, "nesterov": self.nesterov}
 
-    def _set_hyper(self, state):
+    def _set_hyper(self, state: Mapping[str, Any]) -> None:
         self.momentum, self.nesterov = float(state["momentum"]), bool(state["nesterov"])
 
 
@@ -158,7 +156,7 @@ class Adam(Optimizer):
 
     state_names = ("m", "v")
 
-    def __init__(self, params, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
+    def __init__(self, params: Mapping[str, np.ndarray], lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -169,7 +167,7 @@ class Adam(Optimizer):
         self.weight_decay = check_in_range(weight_decay, "weight_decay", 0.0, np.inf)
         self._work = np.empty(sum(p.size for p in self.params.values()), dtype=self.dtype)
 
-    def _update(self, p, g, state):
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         ### BEGIN SOLUTION
         m, v = state["m"], state["v"]
         if self.weight_decay:
@@ -196,9 +194,9 @@ class Adam(Optimizer):
         """A work array of ``p``'s shape, kept between steps (its content is never read)."""
         return self._work[:p.size].reshape(p.shape)
 
-    def _hyper(self):
+    def _hyper(self) -> dict[str, float | bool]:
         return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, "weight_decay": self.weight_decay}
 
-    def _set_hyper(self, state):
+    def _set_hyper(self, state: Mapping[str, Any]) -> None:
         self.beta1, self.beta2 = float(state["beta1"]), float(state["beta2"])
         self.eps, self.weight_decay = float(state["eps"]), float(state["weight_decay"])

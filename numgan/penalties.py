@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_matrix, check_positive
+from .flat import FlatParams
 from .layers import Dense
 from .network import Sequential
 
@@ -57,19 +58,18 @@ def input_gradient(D: Sequential, x: np.ndarray) -> tuple[np.ndarray, list, list
     return deltas[0], cache, deltas
 
 
-def penalty_weight_gradients(D: Sequential, dP_dg: np.ndarray, cache: list, deltas: list) -> dict[str, np.ndarray]:
+def penalty_weight_gradients(D: Sequential, dP_dg: np.ndarray, cache: list, deltas: list) -> FlatParams:
     """``dP/dparams`` of D, given ``dP/dg`` and the results of :func:`input_gradient`.
 
-    The two sweeps of the module docstring. The grads tile one flat buffer, like
-    ``Sequential.backward``'s.
+    The two sweeps of the module docstring. The grads are a ``FlatParams`` laid
+    out like ``D.params``, as ``Sequential.backward``'s are.
     """
-    flat = np.zeros_like(D.flat_params)
-    grads = D.views(flat)
+    grads = D.params.zeros_like()
     injected: dict[int, np.ndarray] = {}
     a = dP_dg
     for k, layer in enumerate(D.layers):                       # sweep 1: through the backward pass
         if isinstance(layer, Dense):
-            grads[f"{k}.W"] += a.T @ deltas[k + 1]
+            grads[f"{k}.W"][...] += a.T @ deltas[k + 1]
             a = a @ layer.params["W"]
         else:
             f2 = layer.second_derivative(cache[k])
@@ -82,14 +82,14 @@ def penalty_weight_gradients(D: Sequential, dP_dg: np.ndarray, cache: list, delt
         for k in range(top - 1, -1, -1):
             u_bar, g = D.layers[k].backward(u_bar, cache[k])
             for name, value in g.items():
-                grads[f"{k}.{name}"] += value
+                grads[f"{k}.{name}"][...] += value
             if k in injected:
                 u_bar = u_bar + injected[k]
     return grads
 
 
 def wgan_gp_penalty(D: Sequential, x_real: np.ndarray, x_fake: np.ndarray, eps: np.ndarray,
-                    weight: float = 10.0) -> tuple[float, dict[str, np.ndarray]]:
+                    weight: float = 10.0) -> tuple[float, FlatParams]:
     """WGAN-GP: ``weight * mean_i (||dD/dx(x_hat_i)|| - 1)**2`` and its gradient wrt D's params.
 
     ``x_hat = eps * x_real + (1 - eps) * x_fake``; ``eps`` (N, 1) holds the
@@ -109,12 +109,12 @@ def wgan_gp_penalty(D: Sequential, x_real: np.ndarray, x_fake: np.ndarray, eps: 
     norm = np.sqrt(np.sum(g * g, axis=1, keepdims=True))
     n = g.shape[0]
     value = weight * float(np.mean((norm - 1) ** 2))
-    safe = np.where(norm > 0, norm, 1)   # at g = 0 the norm has no gradient; its subgradient 0 is used
+    safe = np.where(norm > 0, norm, 1)   # at g = 0 the norm has no gradient: 0 is used (see the docs)
     dP_dg = (2 * weight / n) * (norm - 1) / safe * g
     return value, penalty_weight_gradients(D, dP_dg, cache, deltas)
 
 
-def r1_penalty(D: Sequential, x_real: np.ndarray, gamma: float = 10.0) -> tuple[float, dict[str, np.ndarray]]:
+def r1_penalty(D: Sequential, x_real: np.ndarray, gamma: float = 10.0) -> tuple[float, FlatParams]:
     """R1: ``gamma / 2 * mean_i ||dD/dx(x_i)||**2`` on real data, and its gradient wrt D's params.
 
     See ``docs/gradient-penalty.md#r1``.

@@ -1,41 +1,191 @@
-"""Recommended recipes: the networks and options that ``numgan train`` uses by default.
+"""Recommended recipes: the networks, GAN options and loop settings that ``numgan train`` uses by default.
+
+Every data set, 2-D mixture or image set, has one recipe of one shape::
+
+    RECIPES["ring"] = {"networks": {...z_dim, g_hidden, d_hidden, activation, out_activation, data_dim},
+                       "gan":      {...options of GANConfig},
+                       "loop":     {...steps, batch_size, decay_from}}
 
 Each recipe was chosen by measurement (``benchmarks/mode_coverage.py``,
-``docs/results.md``), not by folklore. A recipe is plain data so that the
-command line, the benchmarks and the notebooks share one source.
+``benchmarks/image_quality.py``, ``docs/results.md``), not by folklore. The
+command line, the benchmarks and the notebooks all go through the same two
+functions::
+
+    recipe = resolve_recipe("ring", objective="hinge", steps=2000)   # overrides, resolved by one policy
+    gan = recipe.build_gan(seed=0)                                     # the MLPs and the GAN
+    fit(gan, data, recipe.loop["steps"], recipe.loop["batch_size"], rng=0,
+        callbacks=decay_callbacks(recipe.loop["steps"], recipe.loop["decay_from"]))
+
+The policy of :func:`resolve_recipe` (what a changed option does to the others):
+
+* another ``objective`` drops the recipe's penalty unless ``penalty`` is given
+  too (the recipe's penalty was tuned for its objective); ``wasserstein``
+  without ``clip`` clips at 0.01; ``wasserstein_gp`` takes the WGAN-GP penalty;
+* a ``penalty`` other than the recipe's starts at weight 10 and every step;
+* ``ema=0`` turns the moving average off;
+* ``hidden`` sets G's widths, and D's are the same widths reversed (D mirrors G);
+* ``conditional=True`` gives a class-conditional GAN (image data only).
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
-from .gan import GAN
+from .data.image_sets import IMAGE_SHAPES
+from .gan import GAN, GANConfig
 from .network import mlp
 
-#: networks, options of :class:`numgan.gan.GAN` and of the loop, per 2-D mixture. The ring's
+#: the classes of every image data set (a conditional GAN has one label per class)
+IMAGE_CLASSES = 10
+
+#: networks, options of :class:`numgan.gan.GANConfig` and loop settings, per data set. The ring's
 #: networks use plain ReLU, which measured 96.8 % high quality against leaky ReLU's 87.3 % over
 #: 5 seeds (docs/results.md); why it puts less mass between the modes was not measured.
-RECIPES: dict[str, dict] = {
-    "ring": dict(hidden=[64, 64, 64, 64], activation="relu", z_dim=2, steps=16000, batch_size=256,
-                 objective="non_saturating", penalty="r1", penalty_weight=0.1, g_lr=3e-3, d_lr=3e-3, ema=0.99,
-                 decay_from=0.5),
-    "grid": dict(hidden=[128, 128, 128, 128], activation="leaky_relu", z_dim=2, steps=20000, batch_size=256,
-                 objective="non_saturating", penalty="r1", penalty_weight=0.1, g_lr=3e-3, d_lr=3e-3, ema=0.99,
-                 decay_from=0.5),
+RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    "ring": dict(
+        networks=dict(z_dim=2, g_hidden=[64, 64, 64, 64], d_hidden=[64, 64, 64, 64], activation="relu"),
+        gan=dict(objective="non_saturating", penalty="r1", penalty_weight=0.1, g_lr=3e-3, d_lr=3e-3, ema=0.99),
+        loop=dict(steps=16000, batch_size=256, decay_from=0.5)),
+    "grid": dict(
+        networks=dict(z_dim=2, g_hidden=[128, 128, 128, 128], d_hidden=[128, 128, 128, 128],
+                      activation="leaky_relu"),
+        gan=dict(objective="non_saturating", penalty="r1", penalty_weight=0.1, g_lr=3e-3, d_lr=3e-3, ema=0.99),
+        loop=dict(steps=20000, batch_size=256, decay_from=0.5)),
+    "digits": dict(
+        networks=dict(z_dim=32, g_hidden=[128, 256], d_hidden=[256, 128], activation="leaky_relu"),
+        gan=dict(objective="non_saturating", penalty="r1", penalty_weight=1.0, g_lr=3e-3, d_lr=3e-3, ema=0.999),
+        loop=dict(steps=40000, batch_size=64, decay_from=0.5)),
+    "mnist": dict(
+        networks=dict(z_dim=64, g_hidden=[256, 512, 1024], d_hidden=[512, 256], activation="relu"),
+        gan=dict(objective="non_saturating", penalty="r1", penalty_weight=1.0, penalty_every=16, g_lr=1e-3,
+                 d_lr=1e-3, ema=0.999),
+        loop=dict(steps=24000, batch_size=64, decay_from=0.5)),
 }
-RECIPES["spiral"] = dict(RECIPES["grid"])
-RECIPES["moons"] = dict(RECIPES["grid"])
+RECIPES["spiral"] = copy.deepcopy(RECIPES["grid"])
+RECIPES["moons"] = copy.deepcopy(RECIPES["grid"])
+RECIPES["fashion"] = copy.deepcopy(RECIPES["mnist"])       # not tuned: no Fashion-MNIST files were at hand
 
-#: keys of a recipe that are not options of GAN
-LOOP_KEYS = ("hidden", "activation", "z_dim", "steps", "batch_size", "decay_from")
+NETWORK_KEYS = ("z_dim", "g_hidden", "d_hidden", "activation")
+LOOP_KEYS = ("steps", "batch_size", "decay_from")
+GAN_KEYS = tuple(f.name for f in dataclasses.fields(GANConfig))
 
 
-def build_gan(data_dim: int, hidden, z_dim: int, seed: int, pack: int = 1, activation: str = "leaky_relu",
-              dtype=np.float32, **options) -> GAN:
-    """An MLP generator ``z_dim -> hidden -> data_dim`` and discriminator
-    ``pack * data_dim -> hidden -> 1`` (``activation`` between the layers:
-    "leaky_relu" of slope 0.2 or "relu", as :func:`numgan.network.mlp`; He init), drawn from
-    ``seed``, joined in a :class:`GAN` with ``options``."""
+def data_shape(data: str) -> tuple[int, int] | None:
+    """The image shape ``(H, W)`` of an image data set, ``None`` for a 2-D mixture."""
+    return IMAGE_SHAPES.get(data)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A resolved recipe: the data set's name, its networks, the GAN's options and the loop settings.
+
+    ``networks`` holds ``z_dim``, ``g_hidden``, ``d_hidden``, ``activation``,
+    ``out_activation`` (``"tanh"`` for images, ``None`` for 2-D points) and
+    ``data_dim``; ``loop`` holds ``steps``, ``batch_size`` and ``decay_from``.
+    """
+
+    data: str
+    networks: dict[str, Any]
+    gan: GANConfig
+    loop: dict[str, Any]
+
+    def build_gan(self, seed: int | np.random.Generator | None = 0, dtype: Any = np.float32) -> GAN:
+        """The MLP generator and discriminator of the recipe, drawn from ``seed`` (G first), in a :class:`GAN`::
+
+            G: z_dim (+ n_classes) -> g_hidden -> data_dim,           out_activation
+            D: pack * (data_dim (+ n_classes)) -> d_hidden -> 1,      raw score
+        """
+        net, c = self.networks, self.gan.n_classes or 0
+        rng = np.random.default_rng(seed)
+        G = mlp([net["z_dim"] + c, *net["g_hidden"], net["data_dim"]], net["activation"], net["out_activation"],
+                dtype=dtype, seed=rng)
+        D = mlp([self.gan.pack * (net["data_dim"] + c), *net["d_hidden"], 1], net["activation"], None,
+                dtype=dtype, seed=rng)
+        return GAN(G, D, self.gan)
+
+    def flat(self) -> dict[str, Any]:
+        """Every setting in one flat dict (for ``metrics.json`` and checkpoints' ``extra``)."""
+        return {"data": self.data, **self.networks, **self.gan.to_dict(), **self.loop}
+
+
+def resolve_recipe(data: str, conditional: bool = False, **overrides: Any) -> Recipe:
+    """The recipe of ``data`` with ``overrides`` applied by the policy of the module docstring.
+
+    ``overrides`` are flat keys: network settings (``z_dim``, ``g_hidden``,
+    ``d_hidden``, ``hidden``, ``activation``), :class:`GANConfig` options and
+    loop settings (``steps``, ``batch_size``, ``decay_from``). An unknown key,
+    a setting out of range or a contradiction is a ``ValueError`` naming it.
+    """
+    if data not in RECIPES:
+        raise ValueError(f"data must be one of {sorted(RECIPES)}, got {data!r}")
+    known = set(NETWORK_KEYS) | set(GAN_KEYS) | set(LOOP_KEYS) | {"hidden"}
+    unknown = sorted(set(overrides) - known - {"n_classes"})
+    if unknown:
+        raise ValueError(f"unknown recipe settings {unknown}; known: {sorted(known)}")
+    if "n_classes" in overrides:
+        raise ValueError("n_classes is set by conditional=True (the data set's classes), not directly")
+    base = RECIPES[data]
+    shape = data_shape(data)
+
+    networks = {**base["networks"], "out_activation": "tanh" if shape else None,
+                "data_dim": shape[0] * shape[1] if shape else 2}
+    if "hidden" in overrides:
+        if "g_hidden" in overrides or "d_hidden" in overrides:
+            raise ValueError("give hidden (G's widths, D mirrors them) or g_hidden/d_hidden, not both")
+        hidden = list(overrides["hidden"])
+        networks.update(g_hidden=hidden, d_hidden=hidden[::-1])
+    networks.update({k: overrides[k] for k in NETWORK_KEYS if k in overrides})
+
+    recipe_gan = base["gan"]
+    gan = {**recipe_gan, **{k: overrides[k] for k in GAN_KEYS if k in overrides}}
+    same_objective = gan["objective"] == recipe_gan["objective"]
+    if "penalty" not in overrides and not same_objective:
+        gan["penalty"] = None
+    if gan["objective"] == "wasserstein_gp" and gan.get("penalty") == "r1":
+        raise ValueError("objective wasserstein_gp uses the WGAN-GP penalty; drop penalty='r1'")
+    same_penalty = gan.get("penalty") == recipe_gan.get("penalty")
+    if not same_penalty:             # another penalty starts from the defaults, not from the recipe's tuning
+        if "penalty_weight" not in overrides:
+            gan["penalty_weight"] = 10.0
+        if "penalty_every" not in overrides:
+            gan["penalty_every"] = 1
+    if gan["objective"] == "wasserstein" and "clip" not in overrides:
+        gan["clip"] = 0.01
+    if gan.get("ema") == 0:
+        gan["ema"] = None
+    if conditional:
+        if shape is None:
+            raise ValueError(f"conditional is for image data {sorted(IMAGE_SHAPES)}, got data={data!r}")
+        gan["n_classes"] = IMAGE_CLASSES
+    config = GANConfig(**gan)
+
+    loop = {**base["loop"], **{k: overrides[k] for k in LOOP_KEYS if k in overrides}}
+    if loop["batch_size"] % config.pack:
+        raise ValueError(f"batch_size must be a multiple of pack {config.pack}, got {loop['batch_size']}")
+    return Recipe(data, networks, config, loop)
+
+
+def recipe_gan(data: str, seed: int | np.random.Generator | None = 0, conditional: bool = False,
+               dtype: Any = np.float32, **overrides: Any) -> GAN:
+    """The recommended GAN for ``data``, drawn from ``seed``: ``resolve_recipe(...).build_gan(seed)``."""
+    return resolve_recipe(data, conditional=conditional, **overrides).build_gan(seed, dtype)
+
+
+def build_gan(data_dim: int, hidden: list[int], z_dim: int, seed: int | np.random.Generator | None,
+              pack: int = 1, activation: str = "leaky_relu", dtype: Any = np.float32, **options: Any) -> GAN:
+    """An MLP generator ``z_dim -> hidden -> data_dim`` and discriminator ``pack * data_dim -> hidden -> 1``.
+
+    ``activation`` between the layers ("leaky_relu" of slope 0.2 or "relu", as
+    :func:`numgan.network.mlp`; He init), drawn from ``seed`` (G first), joined
+    in a :class:`GAN` with the :class:`GANConfig` ``options``. The quick way
+    to a GAN of your own; :func:`resolve_recipe` gives the recommended ones.
+    """
     rng = np.random.default_rng(seed)
     G = mlp([z_dim, *hidden, data_dim], activation, dtype=dtype, seed=rng)
     D = mlp([pack * data_dim, *hidden, 1], activation, dtype=dtype, seed=rng)
     return GAN(G, D, pack=pack, **options)
+

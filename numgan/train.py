@@ -3,6 +3,7 @@
 ::
 
     history = fit(gan, data, steps=5000, batch_size=256, rng=0)
+    history = fit(gan, data, steps=8000, rng=rng, history=history)   # 3,000 steps more, same record
 
 ``data`` is an array of real samples ``(N, d)`` (batches drawn uniformly with
 replacement), a pair ``(x, labels)`` for a conditional GAN, or a sampler ``data(n, rng) -> (n, d)`` such as
@@ -14,27 +15,36 @@ uninterrupted run would.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
+import numpy.typing as npt
 from tqdm.auto import tqdm
 
 from ._checks import check_int
 from .checkpoint import read_checkpoint, save_checkpoint
 from .gan import GAN, TrainingDiverged
+from .history import History
 
 Callback = Callable[[GAN, dict], None]
+#: a batch of real data: ``x`` alone, or the pair ``(x, labels)`` of a conditional GAN
+Batch = np.ndarray | tuple[np.ndarray, np.ndarray]
+#: what ``fit`` trains on: an array, an ``(x, labels)`` pair, or a sampler ``data(n, rng)`` returning either
+Data = Batch | Callable[[int, np.random.Generator], Batch]
+#: draws a batch, ``(n, rng) -> (x, labels)`` (labels None when unlabelled)
+Draw = Callable[[int, np.random.Generator], tuple[np.ndarray, np.ndarray | None]]
 
 
-def batch_sampler(data, dtype) -> Callable[[int, np.random.Generator], tuple[np.ndarray, np.ndarray | None]]:
+def batch_sampler(data: Data, dtype: npt.DTypeLike) -> Draw:
     """A function ``(n, rng) -> (x, labels)``: a batch of real data (labels None when unlabelled).
 
     ``data`` is an array ``(N, d)``, a pair ``(x, labels)`` of arrays (for a
     conditional GAN), or a sampler ``data(n, rng)`` returning either.
     """
     if callable(data):
-        def draw(n, rng):
+        def draw(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
             x, labels = _split(data(n, rng))
             if not isinstance(x, np.ndarray) or x.dtype != dtype:
                 raise TypeError(f"the data sampler must return {np.dtype(dtype).name} arrays, got "
@@ -59,13 +69,13 @@ def batch_sampler(data, dtype) -> Callable[[int, np.random.Generator], tuple[np.
         raise ValueError(f"labels must be an array of shape ({x.shape[0]},), got "
                          f"{getattr(labels, 'shape', type(labels).__name__)}")
 
-    def draw(n, rng):
+    def draw_rows(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
         rows = rng.integers(0, x.shape[0], size=n)
         return x[rows], None if labels is None else labels[rows]
-    return draw
+    return draw_rows
 
 
-def _split(data):
+def _split(data: Batch) -> tuple[np.ndarray, np.ndarray | None]:
     """``(x, labels)`` from a pair, or ``(x, None)``."""
     if isinstance(data, tuple):
         if len(data) != 2:
@@ -74,14 +84,18 @@ def _split(data):
     return data, None
 
 
-def fit(gan: GAN, data, steps: int, batch_size: int = 256, rng: np.random.Generator | int | None = None,
-        progress: bool = True, callbacks: Iterable[Callback] = (), checkpoint_path=None,
-        checkpoint_every: int | None = None, checkpoint_extra: dict | None = None) -> dict[str, list[float]]:
-    """Run ``gan.train_step`` until ``gan.step == steps``; return ``gan.history``.
+def fit(gan: GAN, data: Data, steps: int, batch_size: int = 256, rng: np.random.Generator | int | None = None,
+        progress: bool = True, callbacks: Iterable[Callback] = (), history: History | None = None,
+        checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int | None = None,
+        checkpoint_extra: dict | None = None) -> History:
+    """Run ``gan.train_step`` until ``gan.step == steps``; return the :class:`History`.
 
     ``batch_size`` real samples per D step (``d_steps * batch_size`` rows per
-    step). Each callback is called as ``callback(gan, record)`` after every
-    step. With ``checkpoint_path``, a checkpoint is written every
+    step). The history records every step into ``history`` (a new one by
+    default; pass the one a previous call returned, or
+    :func:`numgan.checkpoint.load_history`, to continue it). Each callback is
+    called as ``callback(gan, record)`` after every step, after the history.
+    With ``checkpoint_path``, a checkpoint (with the history) is written every
     ``checkpoint_every`` steps (default: only at the end). A step whose loss or
     gradient is NaN or inf raises :class:`TrainingDiverged`, naming the step
     and the last good checkpoint; ``checkpoint_extra`` is JSON data saved with
@@ -90,18 +104,22 @@ def fit(gan: GAN, data, steps: int, batch_size: int = 256, rng: np.random.Genera
     """
     check_int(steps, "steps", minimum=0)
     check_int(batch_size, "batch_size")
-    if batch_size % gan.pack:
-        raise ValueError(f"batch_size must be a multiple of pack={gan.pack}, got {batch_size}")
+    if batch_size % gan.config.pack:
+        raise ValueError(f"batch_size must be a multiple of pack={gan.config.pack}, got {batch_size}")
     if checkpoint_every is not None:
         check_int(checkpoint_every, "checkpoint_every")
+    if history is None:
+        history = History()
+    elif not isinstance(history, History):
+        raise TypeError(f"history must be a numgan History (what fit returns), got {type(history).__name__}")
     rng = np.random.default_rng(rng)
     draw = batch_sampler(data, gan.dtype)
-    callbacks = list(callbacks)
+    callbacks = [history, *callbacks]
     bar = tqdm(total=steps, initial=min(gan.step, steps), disable=not progress, desc="training", unit="step")
     try:
         while gan.step < steps:
             try:
-                x, labels = draw(gan.d_steps * batch_size, rng)
+                x, labels = draw(gan.config.d_steps * batch_size, rng)
                 record = gan.train_step(x, rng, labels)
             except TrainingDiverged as err:
                 if checkpoint_path is not None and Path(checkpoint_path).is_file():
@@ -112,14 +130,14 @@ def fit(gan: GAN, data, steps: int, batch_size: int = 256, rng: np.random.Genera
                 callback(gan, record)
             if checkpoint_path is not None and (gan.step == steps or (
                     checkpoint_every is not None and gan.step % checkpoint_every == 0)):
-                save_checkpoint(checkpoint_path, gan, rng, checkpoint_extra)
+                save_checkpoint(checkpoint_path, gan, rng, checkpoint_extra, history=history)
             bar.update(1)
             if gan.step % 50 == 0 or gan.step == steps:
                 bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}",
                                 refresh=False)
     finally:
         bar.close()
-    return gan.history
+    return history
 
 
 class Snapshots:
@@ -136,13 +154,13 @@ class Snapshots:
         self.seed = seed
         self.labels = labels
         self.frames: list[tuple[int, np.ndarray]] = []
-        self._z = None
+        self.z: np.ndarray | None = None     # the fixed noise, drawn at the first call
 
     def __call__(self, gan: GAN, record: dict) -> None:
-        if self._z is None:
-            self._z = gan.noise(self.n, np.random.default_rng(self.seed))
+        if self.z is None:
+            self.z = gan.noise(self.n, np.random.default_rng(self.seed))
         if gan.step % self.every == 0 or gan.step == 1:
-            self.frames.append((gan.step, gan.generate(self._z, self.labels)))
+            self.frames.append((gan.step, gan.generate(self.z, self.labels)))
 
 
 class LinearDecay:
@@ -167,7 +185,7 @@ class LinearDecay:
 
     def __call__(self, gan: GAN, record: dict) -> None:
         f = max(self.factor(gan.step), 1e-12)   # Adam's lr must stay positive
-        gan.opt_G.lr, gan.opt_D.lr = gan.g_lr * f, gan.d_lr * f
+        gan.opt_G.lr, gan.opt_D.lr = gan.config.g_lr * f, gan.config.d_lr * f
 
 
 def decay_callbacks(steps: int, decay_from: float) -> list[LinearDecay]:

@@ -47,7 +47,7 @@ def test_train_writes_every_output(tiny_run):
         assert gif.n_frames >= 4
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["modes"] == 8 and 0 <= metrics["modes_covered"] <= 8
-    assert metrics["options"]["steps"] == 40 and metrics["options"]["hidden"] == [16, 16]
+    assert metrics["options"]["steps"] == 40 and metrics["options"]["g_hidden"] == [16, 16]
     assert metrics["options"]["activation"] == "relu"            # the ring recipe's
     assert "modes" in out.stdout and "high quality" in out.stdout
 
@@ -75,7 +75,7 @@ def test_sample_and_evaluate_from_the_checkpoint(tiny_run, tmp_path):
     (["train", "--hidden", "64,x"], "argument --hidden: expected comma-separated layer widths"),
     (["train", "--pack", "3", "--batch-size", "32"], "--batch-size must be a multiple of --pack 3, got 32"),
     (["train", "--penalty", "none", "--penalty-every", "4"], "--penalty-every needs a penalty, got --penalty-every 4"),
-    (["sample", "--checkpoint", "nowhere.npz", "--out", "x.npy"], "checkpoint 'nowhere.npz' does not exist"),
+    (["sample", "--checkpoint", "nowhere.npz", "--out", "x.npy"], "checkpoint file 'nowhere.npz' does not exist"),
 ])
 def test_bad_options_give_a_one_line_error(args, message, tmp_path):
     out = run(*args, cwd=tmp_path)
@@ -101,7 +101,7 @@ def test_penalty_every_option_reaches_the_gan(tmp_path):
               "2", "--no-progress", "--out", str(tmp_path), "--name", "lazy")
     assert out.returncode == 0, out.stderr
     gan, _ = load_checkpoint(tmp_path / "lazy" / "checkpoint.npz")
-    assert gan.penalty == "r1" and gan.penalty_every == 2
+    assert gan.config.penalty == "r1" and gan.config.penalty_every == 2
 
 
 def test_sample_refuses_an_unknown_format(tiny_run, tmp_path):

@@ -116,9 +116,9 @@ def test_student_edition_holds_what_installs_and_no_solution(student):
 
 def test_blocks_become_hints_indented_like_the_block(student):
     layers = (student / "numgan" / "layers.py").read_text()
-    assert re.search(r"\n    def backward\(self, dy, cache, param_grads=True, out=None, input_grad=True\):\n"
-                     r"        x = cache\n        W = self.params\[\"W\"\]\n        check_matrix\(dy, .*\n"
-                     r"        raise NotImplementedError\(\n            \"Exercise dense_backward: dx = dy @ W.T",
+    assert re.search(r"\n    def backward\(self, dy: np.ndarray, cache: np.ndarray, \*, param_grads: bool = True,\n"
+                     r".*\n.*\n(.*\n)*?        x = cache\n        W = self.params\[\"W\"\]\n        check_matrix\(dy, .*\n"
+                     r"        raise NotImplementedError\(\n            [\"']Exercise dense_backward: dx = dy @ W.T",
                      layers)
     assert "\n    raise NotImplementedError(\n        'Exercise sigmoid:" in layers     # module level: 4 spaces
     package = "".join(p.read_text() for p in (student / "numgan").glob("*.py") if p.name != "course.py")
@@ -160,9 +160,9 @@ def test_markers_must_pair_up_and_belong_to_an_exercise(tmp_path):
         "def f(x):\n    y = 1\n    raise NotImplementedError('Exercise f: hint')\n"
     assert course.rewrite(src, [block], ["-"], True) == "def f(x):\n    y = 1\n    return x + y\n"
     fake = tmp_path / "repo"
-    package_copy(ROOT, fake, {"layers.py": ("    def forward(self, x):\n        y = np.tanh(",
-                                            f"    def forward(self, x):\n        {BEGIN}\n        {END}\n"
-                                            f"        y = np.tanh(")})
+    package_copy(ROOT, fake, {"layers.py": ("        y = np.tanh(as_float_array(x, \"x\"))",
+                                            f"        {BEGIN}\n        {END}\n"
+                                            f"        y = np.tanh(as_float_array(x, \"x\"))")})
     (fake / "setup.cfg").write_text("")
     with pytest.raises(course.MarkerError, match=r"no exercise .* lists .*numgan/layers.py:\d+ \(in Tanh.forward\)"):
         course.make_student(tmp_path / "out", source=fake)
@@ -241,3 +241,47 @@ def test_grade_refuses_a_folder_without_numgan_and_unknown_exercises(tmp_path, s
         course.grade(tmp_path)
     with pytest.raises(ValueError, match=r"unknown exercise\(s\) \['dense'\]"):
         course.grade(solution, ["dense"])
+
+
+def test_every_marked_block_is_a_whole_unit():
+    """A function holds at most one marked block, and no unmarked line after a block uses a name that only
+    the block defines (so a student's block is a unit whose result the code around it never guesses)."""
+    import ast
+    problems = []
+    for path in sorted((ROOT / "numgan").rglob("*.py")):
+        source = path.read_text()
+        blocks = course.locate_blocks(source, str(path))
+        if not blocks:
+            continue
+        by_function: dict = {}
+        for b in blocks:
+            by_function.setdefault(b.function, []).append(b)
+        tree = ast.parse(source)
+        functions = {}
+
+        def visit(node, prefix=""):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    functions[prefix + child.name] = child
+                    visit(child, prefix + child.name + ".")
+                elif isinstance(child, ast.ClassDef):
+                    visit(child, prefix + child.name + ".")
+        visit(tree)
+        for name, found in by_function.items():
+            if len(found) > 1:
+                problems.append(f"{path.name}:{name} holds {len(found)} blocks")
+            fn = functions[name]
+            (b,) = found[:1]
+            first, last = b.begin + 1, b.end + 1              # 1-based lines of the markers
+            outside = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
+            inside, used_after = set(), set()
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Name):
+                    if isinstance(node.ctx, ast.Store):
+                        (inside if first < node.lineno < last else outside).add(node.id)
+                    elif node.lineno > last:
+                        used_after.add(node.id)
+            leaked = sorted(used_after & (inside - outside))
+            if leaked:
+                problems.append(f"{path.name}:{name} uses {leaked} after its block, defined only inside it")
+    assert problems == []

@@ -127,7 +127,8 @@ def test_mkdocs_build_is_strict_clean(tmp_path):
     assert "WARNING" not in log, f"mkdocs build printed warnings:\n{log[-6000:]}"
     api = (site / "api" / "index.html").read_text(encoding="utf-8")
     for module in ("layers", "init", "network", "losses", "optim", "gradcheck", "objectives", "penalties",
-                   "gan", "train", "checkpoint", "data", "metrics", "classifier", "images", "viz", "recipes"):
+                   "gan", "train", "checkpoint", "data", "metrics", "classifier", "image_evaluation", "viz", "recipes",
+                   "flat", "history"):
         assert f'id="numgan.{module}"' in api, f"the API page has no section for numgan.{module}"
     backprop = (site / "backprop" / "index.html").read_text(encoding="utf-8")
     assert 'class="arithmatex"' in backprop, "the maths is not marked for MathJax"

@@ -24,8 +24,8 @@ def test_rel_error_definition():
 class WrongDense(Dense):
     """A dense layer whose bias gradient forgets to sum over the batch (a classic student bug)."""
 
-    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
-        dx, grads = super().backward(dy, cache, param_grads, out)
+    def backward(self, dy, cache, *, param_grads=True, out=None, input_grad=True):
+        dx, grads = super().backward(dy, cache, param_grads=param_grads, out=out, input_grad=input_grad)
         if param_grads:
             grads["b"][...] = dy[0]
         return dx, grads
@@ -34,7 +34,7 @@ class WrongDense(Dense):
 class WrongLeakyReLU(LeakyReLU):
     """Backward with slope 1 everywhere."""
 
-    def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
+    def backward(self, dy, cache, *, param_grads=True):
         return dy, {}
 
 

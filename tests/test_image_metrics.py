@@ -78,6 +78,10 @@ def test_reverse_kl_is_log_c_for_one_class_and_zero_when_balanced():
 def test_class_histogram_errors_name_the_argument():
     with pytest.raises(ValueError, match=r"probs_or_labels must lie in \[0, 3\)"):
         class_histogram(np.array([0, 3]), 3)
+    with pytest.raises(ValueError, match="probs_or_labels must be >= 0, got minimum -1"):
+        class_histogram(np.array([0, -1]), 3)
+    with pytest.raises(TypeError, match=r"probs_or_labels must be \(N,\) integer labels or \(N, C\) probabilities"):
+        class_histogram(np.array([0.5, 0.5]), 2)
     with pytest.raises(ValueError, match="n_classes=4 columns"):
         class_histogram(np.full((2, 3), 1 / 3), 4)
     with pytest.raises(TypeError, match="n_classes"):
@@ -204,7 +208,7 @@ def test_blocks_give_the_same_answer_as_brute_force(monkeypatch):
     r5 = np.sort(d_xx, axis=1)[:, 5]
     density = (d_yx <= r5[None]).sum() / (5 * len(y))
     coverage = np.mean((d_yx <= r5[None]).any(axis=0))
-    monkeypatch.setattr(metrics, "BLOCK_ENTRIES", 7 * 60)          # blocks of 7 rows, one of 4
+    monkeypatch.setattr(metrics.images, "BLOCK_ENTRIES", 7 * 60)   # blocks of 7 rows, one of 4
     assert precision_recall(x, y, k=3) == pytest.approx((precision, recall), abs=1e-12)
     assert density_coverage(x, y, k=5) == pytest.approx((density, coverage), abs=1e-12)
     assert 0 < precision < 1 and 0 < recall < 1
@@ -227,8 +231,10 @@ def test_conditional_accuracy_hand_case():
     assert conditional_accuracy(probs, np.array([2, 2, 0, 1])) == 0.0
     with pytest.raises(ValueError, match=r"labels must have shape \(4,\)"):
         conditional_accuracy(probs, np.array([0, 1]))
-    with pytest.raises(TypeError, match="labels must be a numpy array of integers"):
+    with pytest.raises(TypeError, match="labels must be integers, got dtype float64"):
         conditional_accuracy(probs, np.array([0.0, 1.0, 2.0, 1.0]))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\), got maximum 3"):
+        conditional_accuracy(probs, np.array([0, 1, 3, 1]))
 
 
 # everything at once, with the classifier of the real digits -----------------------------------------

@@ -5,7 +5,7 @@ import pytest
 from numgan import (Dense, LeakyReLU, Sequential, Sigmoid, Tanh, ReLU, Identity, check_network, mlp,
                     seed_discriminator, seed_generator)
 from numgan.layers import Layer
-from numgan.network import tiling_buffer
+from numgan.flat import FlatParams
 
 
 def six_layer_net(dtype=np.float64):
@@ -57,7 +57,8 @@ def test_params_live_in_one_flat_buffer():
     net = mlp([3, 5, 2], seed=0)
     assert list(net.params) == ["0.W", "0.b", "2.W", "2.b"]
     assert net.n_params == 3 * 5 + 5 + 5 * 2 + 2
-    assert tiling_buffer(net.params.values()) is net.flat_params
+    assert isinstance(net.params, FlatParams) and net.params.flat is net.flat_params
+    assert np.shares_memory(net.params["2.W"], net.flat_params)
     net.flat_params[:] = 0.5
     assert np.all(net.layers[0].params["W"] == 0.5)  # the layers see the buffer
 
@@ -68,17 +69,25 @@ def test_backward_grads_tile_a_fresh_buffer_each_call(rng):
     y, cache = net.forward(x)
     _, g1 = net.backward(np.ones_like(y), cache)
     _, g2 = net.backward(2 * np.ones_like(y), cache)
-    assert tiling_buffer(g1[k] for k in net.params) is not None
+    assert isinstance(g1, FlatParams) and g1.same_layout(net.params)
+    assert not np.shares_memory(g1.flat, g2.flat)
     np.testing.assert_allclose(g2["0.W"], 2 * g1["0.W"])  # g1 was not overwritten
     assert list(g1) == list(net.params)
 
 
-def test_tiling_buffer_rejects_separate_arrays():
-    assert tiling_buffer([np.zeros(3), np.zeros(2)]) is None
-    buf = np.zeros(5)
-    assert tiling_buffer([buf[:3], buf[3:]]) is buf
-    assert tiling_buffer([buf[3:], buf[:3]]) is None  # wrong order
-    assert tiling_buffer([buf[:3]]) is None  # does not cover the buffer
+def test_flat_params_names_views_of_one_buffer():
+    p = FlatParams(np.arange(7.0), {"a": (2, 2), "b": (3,)})
+    np.testing.assert_array_equal(p["a"], [[0, 1], [2, 3]])
+    p["b"][...] = -1                                  # writing through a name writes the buffer
+    np.testing.assert_array_equal(p.flat, [0, 1, 2, 3, -1, -1, -1])
+    q = p.zeros_like()
+    q.flat += p.flat                                   # one operation on every named array
+    np.testing.assert_array_equal(q["a"], p["a"])
+    assert q.same_layout(p) and not FlatParams(np.zeros(7), {"b": (3,), "a": (2, 2)}).same_layout(p)
+    with pytest.raises(TypeError):
+        p["a"] = np.zeros((2, 2))                      # names cannot be rebound
+    with pytest.raises(ValueError, match=r"flat must hold 7 numbers"):
+        FlatParams(np.zeros(6), {"a": (2, 2), "b": (3,)})
 
 
 def test_mlp_is_reproducible_from_a_seed():
@@ -138,8 +147,8 @@ def test_input_grad_false_skips_dx_and_keeps_the_grads(rng):
 def test_a_layer_returning_new_grad_arrays_is_not_ignored(rng):
     """A custom layer may return fresh arrays rather than fill ``out``: Sequential must use them."""
     class FreshDense(Dense):
-        def backward(self, dy, cache, param_grads=True, out=None, input_grad=True):
-            return super().backward(dy, cache, param_grads, None, input_grad)
+        def backward(self, dy, cache, *, param_grads=True, out=None, input_grad=True):
+            return super().backward(dy, cache, param_grads=param_grads, input_grad=input_grad)
 
     net = Sequential([FreshDense(3, 4, dtype=np.float64, rng=0), Tanh(), FreshDense(4, 2, dtype=np.float64, rng=1)])
     assert check_network(net, rng.standard_normal((5, 3))).ok
@@ -159,16 +168,63 @@ def test_a_layer_with_the_plain_contract_works_in_a_sequential(rng):
     assert check_network(net, rng.standard_normal((5, 3))).ok
 
 
+def test_a_dense_layer_with_the_plain_contract_works_in_a_sequential(rng):
+    """A layer with parameters written as ``backward(dy, cache, param_grads=True)``, returning new arrays,
+    and one written as ``backward(dy, cache)`` alone: no speed options, no signature probing."""
+    class PlainDense(Layer):
+        def __init__(self, n_in, n_out, seed):
+            super().__init__()
+            r = np.random.default_rng(seed)
+            self.params = {"W": r.standard_normal((n_in, n_out)), "b": r.standard_normal(n_out)}
+
+        def forward(self, x):
+            return x @ self.params["W"] + self.params["b"], x
+
+        def backward(self, dy, cache, param_grads=True):
+            grads = {"W": cache.T @ dy, "b": dy.sum(axis=0)} if param_grads else {}
+            return dy @ self.params["W"].T, grads
+
+    class TwoArgumentTanh(Layer):
+        def forward(self, x):
+            y = np.tanh(x)
+            return y, y
+
+        def backward(self, dy, cache):
+            return dy * (1 - cache ** 2), {}
+
+    net = Sequential([PlainDense(3, 4, 0), TwoArgumentTanh(), PlainDense(4, 2, 1)])
+    assert list(net.params) == ["0.W", "0.b", "2.W", "2.b"]
+    assert check_network(net, rng.standard_normal((5, 3))).ok
+    x = rng.standard_normal((5, 3))
+    y, cache = net.forward(x)
+    dx, grads = net.backward(np.ones_like(y), cache, param_grads=False)
+    assert grads == {} and dx.shape == x.shape
+
+
+def test_a_layer_returning_the_wrong_grads_is_named(rng):
+    class Forgetful(Dense):
+        takes_speed_options = False
+
+        def backward(self, dy, cache, *, param_grads=True):
+            dx, grads = super().backward(dy, cache, param_grads=param_grads)
+            return dx, {"W": grads["W"]} if param_grads else {}
+
+    net = Sequential([Forgetful(3, 2, dtype=np.float64, rng=0)])
+    y, cache = net.forward(rng.standard_normal((4, 3)))
+    with pytest.raises(ValueError, match=r"layer 0 \(Dense\(3, 2\)\) must return grads for \['W', 'b'\], got \['W'\]"):
+        net.backward(np.ones_like(y), cache)
+
+
 def test_grad_buffer_receives_the_grads(rng):
     net = mlp([3, 5, 2], dtype=np.float64, seed=0)
     y, cache = net.forward(rng.standard_normal((4, 3)))
-    buffer = np.empty_like(net.flat_params)
-    _, grads = net.backward(np.ones_like(y), cache, grad_buffer=buffer)
-    assert tiling_buffer(grads[k] for k in net.params) is buffer
+    buffer = net.params.like()
+    _, grads = net.backward(np.ones_like(y), cache, out=buffer)
+    assert grads is buffer
     _, fresh = net.backward(np.ones_like(y), cache)
-    np.testing.assert_array_equal(buffer, tiling_buffer(fresh[k] for k in net.params))
-    with pytest.raises(ValueError, match=r"grad_buffer must be a float64 array of shape \(32,\), got float32"):
-        net.backward(np.ones_like(y), cache, grad_buffer=np.empty(32, np.float32))
+    np.testing.assert_array_equal(buffer.flat, fresh.flat)
+    with pytest.raises(ValueError, match=r"out must be a FlatParams laid out like this network's params"):
+        net.backward(np.ones_like(y), cache, out=FlatParams(np.empty(32, np.float32), net.params.shapes))
 
 
 def test_importing_numgan_first_lets_openblas_threads_sleep():
@@ -186,3 +242,17 @@ def test_importing_numgan_first_lets_openblas_threads_sleep():
     assert run(f"import numgan; {show}") == "4"
     assert run(f"import numgan; {show}", OPENBLAS_THREAD_TIMEOUT="10") == "10"
     assert run(f"import numpy, numgan; {show}") == "None"     # too late to matter: left alone
+
+
+def test_a_dense_subclass_with_the_plain_contract_is_called_plainly(rng):
+    """``takes_speed_options`` goes with the backward it describes: a subclass that rewrites backward to the
+    plain contract does not inherit Dense's declaration (and is not handed out= or input_grad=)."""
+    class PlainBackwardDense(Dense):
+        def backward(self, dy, cache, *, param_grads=True):
+            dx, grads = super().backward(dy, cache, param_grads=param_grads)
+            return dx, {k: v.copy() for k, v in grads.items()}
+
+    assert Dense.backward_takes_speed_options() and not PlainBackwardDense.backward_takes_speed_options()
+    assert not Tanh.backward_takes_speed_options()
+    net = Sequential([PlainBackwardDense(3, 4, dtype=np.float64, rng=0), Tanh(), Dense(4, 2, dtype=np.float64, rng=1)])
+    assert check_network(net, rng.standard_normal((5, 3))).ok

@@ -21,7 +21,7 @@ from numgan.viz import (discriminator_map, generator_gradient_field, plot_field,
 REAL, MEANS = ring(200, rng=0, return_means=True)
 FAKE = (0.5 * np.random.default_rng(1).standard_normal((40, 2))).astype(np.float32)
 HISTORY = {"step": [0, 10, 20, 30], "d_loss": [1.4, 1.2, 1.1, 1.0], "g_loss": [0.7, 0.9, 1.0, 1.2],
-           "d_real": [0.5, 0.6, 0.65, 0.7], "d_fake": [0.5, 0.4, 0.35, 0.3],
+           "p_real": [0.5, 0.6, 0.65, 0.7], "p_fake": [0.5, 0.4, 0.35, 0.3],
            "d_grad_norm": [1.0, 0.5, 0.2, 0.1], "g_grad_norm": [0.3, 0.2, 0.2, 0.1], "penalty": [0, 0.1, 0.1, 0.05]}
 
 
@@ -154,6 +154,35 @@ def test_plot_history_skips_missing_keys_and_ignores_unknown_ones():
     np.testing.assert_array_equal(fig.axes[0].get_lines()[0].get_xdata(), [0, 1])  # index without "step"
     fig = plot_history({"d_real": [0.6, 0.7], "d_fake": [0.4, 0.3], "d_grad_norm": [1.0, 0.1]})
     assert [ax.get_ylabel() for ax in fig.axes] == ["mean sigmoid(D)", "gradient norm"]
+
+
+def lines_by_label(ax: Axes) -> dict:
+    return {line.get_label(): np.asarray(line.get_ydata(), dtype=np.float64) for line in ax.get_lines()}
+
+
+def test_plot_history_reads_p_real_and_p_fake_and_their_former_names():
+    new = {"p_real": [0.6, 0.7, 0.8], "p_fake": [0.4, 0.3, 0.2]}
+    old = {"d_real": [0.55, 0.65, 0.75], "d_fake": [0.45, 0.35, 0.25]}
+    for history, expected in ((new, new), (old, {"p_real": old["d_real"], "p_fake": old["d_fake"]}),
+                              ({**old, **new}, new)):        # both: the new names win
+        (ax,) = plot_history(history).axes
+        assert ax.get_ylabel() == "mean sigmoid(D)"
+        lines = lines_by_label(ax)
+        np.testing.assert_array_equal(lines["on real"], expected["p_real"])
+        np.testing.assert_array_equal(lines["on generated"], expected["p_fake"])
+    with pytest.raises(ValueError, match=r"history\['d_fake'\] must have the length of the other series \(3\)"):
+        plot_history({"p_real": [0.6, 0.7, 0.8], "d_fake": [0.4, 0.3]})
+
+
+def test_plot_history_carries_a_lazy_penalty_forward():
+    nan = float("nan")
+    history = {"step": [1, 2, 3, 4, 5, 6, 7], "d_loss": [1.0] * 7,
+               "penalty": np.array([nan, 0.2, nan, nan, 0.5, nan, nan])}
+    penalty = lines_by_label(plot_history(history).axes[0])["penalty"]
+    np.testing.assert_array_equal(penalty, [nan, 0.2, 0.2, 0.2, 0.5, 0.5, 0.5])   # none before the first value
+    assert np.isnan(history["penalty"][2])                                        # the history is left alone
+    d_loss = lines_by_label(plot_history({"d_loss": [nan, 1.0, nan]}).axes[0])["D loss"]
+    np.testing.assert_array_equal(d_loss, [nan, 1.0, nan])                       # other series as given
 
 
 def test_plot_history_into_given_axes():

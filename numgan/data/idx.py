@@ -22,6 +22,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from .._checks import check_choice
 from .images import SPLITS, _check_options, _finish
@@ -46,13 +47,13 @@ def _type_names() -> str:
     return ", ".join(f"0x{code:02X} ({dt.name})" for code, dt in IDX_TYPES.items())
 
 
-def _as_path(path, name: str = "path") -> Path:
+def _as_path(path: object, name: str = "path") -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__} {path!r}")
     return Path(path)
 
 
-def load_idx(path) -> np.ndarray:
+def load_idx(path: str | os.PathLike) -> np.ndarray:
     """The array stored in the IDX file ``path`` (gzipped or not), with the shape of its header.
 
     Returns an ``(n_1, ..., n_d)`` array in native byte order whose dtype follows the type code
@@ -102,7 +103,7 @@ def load_idx(path) -> np.ndarray:
     return data.astype(dtype.newbyteorder("=")).reshape(shape)    # a writable, native-order copy
 
 
-def save_idx(path, array: np.ndarray) -> Path:
+def save_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
     """Write ``array`` (any shape with 1 to 255 dimensions) to ``path`` as an IDX file.
 
     The dtype must be one of the IDX types (uint8, int8, int16, int32, float32, float64, any byte
@@ -163,8 +164,8 @@ def _fashion_split(folder: Path, prefix: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def load_fashion_mnist(path=None, split: str = "train", scale: str | None = "tanh", flatten: bool = True,
-                       dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+def load_fashion_mnist(path: str | os.PathLike | None = None, split: str = "train", scale: str | None = "tanh",
+                       flatten: bool = True, dtype: npt.DTypeLike = np.float32) -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST (Xiao, Rasul and Vollgraf, 2017): 28x28 grey images of 10 kinds of clothing.
 
     Reads the four IDX files ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,

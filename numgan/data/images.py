@@ -23,8 +23,9 @@ import functools
 from importlib import resources
 
 import numpy as np
+import numpy.typing as npt
 
-from .._checks import check_choice
+from .._checks import check_choice, check_float_dtype
 
 #: the accepted values of ``scale``: name -> range of the scaled pixels (None: raw uint8)
 SCALES: dict[str | None, tuple[float, float] | None] = {"tanh": (-1.0, 1.0), "unit": (0.0, 1.0), None: None}
@@ -47,25 +48,17 @@ def _bundled(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     return images, labels, is_test, max_value
 
 
-def _check_options(scale, flatten, dtype) -> np.dtype:
+def _check_options(scale: object, flatten: object, dtype: npt.DTypeLike | None) -> np.dtype:
     """Validate the options shared by all image loaders; return ``dtype`` as a floating np.dtype."""
     if not (scale is None or isinstance(scale, str)) or scale not in SCALES:
         raise ValueError(f"scale must be one of {list(SCALES)} ('tanh': [-1, 1], 'unit': [0, 1], "
                          f"None: raw uint8), got {scale!r}")
     if not isinstance(flatten, (bool, np.bool_)):
         raise TypeError(f"flatten must be True or False, got {type(flatten).__name__} {flatten!r}")
-    if dtype is None:
-        raise TypeError("dtype must be a floating dtype (float32 or float64), got None")
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be a floating dtype (float32 or float64), got {dtype!r}") from None
-    if not np.issubdtype(dt, np.floating):
-        raise TypeError(f"dtype must be a floating dtype (float32 or float64), got {dt.name}")
-    return dt
+    return check_float_dtype(dtype)
 
 
-def _finish(images: np.ndarray, labels: np.ndarray, max_value: int, scale, flatten: bool,
+def _finish(images: np.ndarray, labels: np.ndarray, max_value: int, scale: str | None, flatten: bool,
             dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     """Scale, flatten and type a batch of uint8 images (N, H, W) and their labels (N,).
 
@@ -83,7 +76,8 @@ def _finish(images: np.ndarray, labels: np.ndarray, max_value: int, scale, flatt
     return out, labels.astype(np.int64)
 
 
-def _load_bundled(name: str, split: str, scale, flatten: bool, dtype) -> tuple[np.ndarray, np.ndarray]:
+def _load_bundled(name: str, split: str, scale: str | None, flatten: bool, dtype: npt.DTypeLike | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     check_choice(split, "split", SPLITS)
     dtype = _check_options(scale, flatten, dtype)
     images, labels, is_test, max_value = _bundled(name)
@@ -94,7 +88,7 @@ def _load_bundled(name: str, split: str, scale, flatten: bool, dtype) -> tuple[n
 
 
 def load_digits(split: str = "train", scale: str | None = "tanh", flatten: bool = True,
-                dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+                dtype: npt.DTypeLike = np.float32) -> tuple[np.ndarray, np.ndarray]:
     """The UCI optical digits, 8x8 pixels of 0..16 (1,797 images; Alpaydin and Kaynak, 1998).
 
     Each pixel counts the set pixels of a 4x4 block of a 32x32 binary scan of a handwritten digit,
@@ -123,7 +117,7 @@ def load_digits(split: str = "train", scale: str | None = "tanh", flatten: bool 
 
 
 def load_mnist(split: str = "train", scale: str | None = "tanh", flatten: bool = True,
-               dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+               dtype: npt.DTypeLike = np.float32) -> tuple[np.ndarray, np.ndarray]:
     """A 5,000-image subset of MNIST, 500 of each digit, 28x28 pixels of 0..255, in shuffled order.
 
     Parameters

@@ -21,33 +21,24 @@ or None (fresh entropy); the same seed gives the same samples bit for bit.
 from __future__ import annotations
 
 import inspect
-from typing import Callable
+from typing import Callable, Literal, overload
 
 import numpy as np
+import numpy.typing as npt
 
-from .._checks import check_choice, check_int, check_positive
+from .._checks import check_choice, check_float_dtype, check_int, check_positive, check_rng
 
 RngLike = np.random.Generator | int | None
+#: a mixture's samples, or ``(samples, means)`` with ``return_means=True``
+Samples = np.ndarray | tuple[np.ndarray, np.ndarray]
 
 
 def as_rng(rng: RngLike) -> np.random.Generator:
     """``rng`` as a Generator: a Generator is used as is, an int seeds a new one, None uses fresh entropy."""
-    if isinstance(rng, bool) or not (rng is None or isinstance(rng, (int, np.integer, np.random.Generator))):
-        raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, "
-                        f"got {type(rng).__name__} {rng!r}")
-    if isinstance(rng, (int, np.integer)) and rng < 0:
-        raise ValueError(f"rng as a seed must be an integer >= 0, got {rng!r}")
-    return np.random.default_rng(rng)
+    return check_rng(rng, "rng")
 
 
-def _float_dtype(dtype) -> np.dtype:
-    dt = np.dtype(dtype)
-    if not np.issubdtype(dt, np.floating):
-        raise TypeError(f"dtype must be a floating dtype (float32 or float64), got {dt.name}")
-    return dt
-
-
-def sample_mixture(n: int, means: np.ndarray, std: float, rng: RngLike = None, dtype=np.float32
+def sample_mixture(n: int, means: np.ndarray, std: float, rng: RngLike = None, dtype: npt.DTypeLike = np.float32
                    ) -> np.ndarray:
     """``n`` samples ``mu_k + std * eps`` of the equal-weight mixture with ``means`` (K, d).
 
@@ -56,7 +47,7 @@ def sample_mixture(n: int, means: np.ndarray, std: float, rng: RngLike = None, d
     """
     n = check_int(n, "n")
     std = check_positive(std, "std")
-    dtype = _float_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     means = np.asarray(means, dtype=np.float64)
     if means.ndim != 2 or means.shape[0] < 1:
         raise ValueError(f"means must have shape (K, d) with K >= 1, got {means.shape}")
@@ -66,13 +57,24 @@ def sample_mixture(n: int, means: np.ndarray, std: float, rng: RngLike = None, d
     return (means[k] + std * noise).astype(dtype)
 
 
-def _finish(n, means, std, rng, dtype, return_means):
+def _finish(n: int, means: np.ndarray, std: float, rng: RngLike, dtype: npt.DTypeLike, return_means: bool
+            ) -> Samples:
     samples = sample_mixture(n, means, std, rng, dtype)
     return (samples, means) if return_means else samples
 
 
+@overload   # for the type checker: samples alone, or (samples, means) with return_means=True
+def ring(n: int, modes: int = ..., radius: float = ..., std: float = ..., rng: RngLike = ...,
+         dtype: npt.DTypeLike = ..., return_means: Literal[False] = ...) -> np.ndarray: ...
+
+
+@overload
+def ring(n: int, modes: int = ..., radius: float = ..., std: float = ..., rng: RngLike = ...,
+         dtype: npt.DTypeLike = ..., *, return_means: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
 def ring(n: int, modes: int = 8, radius: float = 1.0, std: float = 0.01, rng: RngLike = None,
-         dtype=np.float32, return_means: bool = False):
+         dtype: npt.DTypeLike = np.float32, return_means: bool = False) -> Samples:
     """Mixture of ``modes`` Gaussians on a circle: ``mu_k = radius (cos 2 pi k/K, sin 2 pi k/K)``.
 
     ``k = 0 .. K-1``: the angles are ``2 pi k / K``, never ``np.linspace(0, 2 pi, K)``,
@@ -89,8 +91,18 @@ def ring(n: int, modes: int = 8, radius: float = 1.0, std: float = 0.01, rng: Rn
     return _finish(n, means, std, rng, dtype, return_means)
 
 
+@overload   # for the type checker: samples alone, or (samples, means) with return_means=True
+def grid(n: int, side: int = ..., spacing: float = ..., std: float = ..., rng: RngLike = ...,
+         dtype: npt.DTypeLike = ..., return_means: Literal[False] = ...) -> np.ndarray: ...
+
+
+@overload
+def grid(n: int, side: int = ..., spacing: float = ..., std: float = ..., rng: RngLike = ...,
+         dtype: npt.DTypeLike = ..., *, return_means: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
 def grid(n: int, side: int = 5, spacing: float = 2.0, std: float = 0.05, rng: RngLike = None,
-         dtype=np.float32, return_means: bool = False):
+         dtype: npt.DTypeLike = np.float32, return_means: bool = False) -> Samples:
     """Mixture of ``side x side`` Gaussians on a square grid centred at the origin.
 
     The coordinates are ``c_j = spacing (j - (side - 1) / 2)``, ``j = 0 .. side-1``,
@@ -108,8 +120,19 @@ def grid(n: int, side: int = 5, spacing: float = 2.0, std: float = 0.05, rng: Rn
     return _finish(n, means, std, rng, dtype, return_means)
 
 
+@overload   # for the type checker: samples alone, or (samples, means) with return_means=True
+def spiral(n: int, modes: int = ..., turns: float = ..., radius: float = ..., std: float = ...,
+           rng: RngLike = ..., dtype: npt.DTypeLike = ..., return_means: Literal[False] = ...) -> np.ndarray: ...
+
+
+@overload
+def spiral(n: int, modes: int = ..., turns: float = ..., radius: float = ..., std: float = ...,
+           rng: RngLike = ..., dtype: npt.DTypeLike = ..., *, return_means: Literal[True]
+           ) -> tuple[np.ndarray, np.ndarray]: ...
+
+
 def spiral(n: int, modes: int = 20, turns: float = 1.5, radius: float = 1.0, std: float = 0.02,
-           rng: RngLike = None, dtype=np.float32, return_means: bool = False):
+           rng: RngLike = None, dtype: npt.DTypeLike = np.float32, return_means: bool = False) -> Samples:
     """Mixture of ``modes`` Gaussians along an Archimedean spiral ``r = b theta``.
 
     The angle runs over ``turns`` full turns, ``theta`` from ``pi/2`` to
@@ -138,8 +161,18 @@ def spiral(n: int, modes: int = 20, turns: float = 1.5, radius: float = 1.0, std
     return _finish(n, means, std, rng, dtype, return_means)
 
 
+@overload   # for the type checker: samples alone, or (samples, means) with return_means=True
+def two_moons(n: int, modes: int = ..., radius: float = ..., std: float = ..., rng: RngLike = ...,
+              dtype: npt.DTypeLike = ..., return_means: Literal[False] = ...) -> np.ndarray: ...
+
+
+@overload
+def two_moons(n: int, modes: int = ..., radius: float = ..., std: float = ..., rng: RngLike = ...,
+              dtype: npt.DTypeLike = ..., *, return_means: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
 def two_moons(n: int, modes: int = 16, radius: float = 1.0, std: float = 0.02, rng: RngLike = None,
-              dtype=np.float32, return_means: bool = False):
+              dtype: npt.DTypeLike = np.float32, return_means: bool = False) -> Samples:
     """Mixture of Gaussians along the two interleaved half circles of the two-moons shape.
 
     ``modes`` must be even: ``m = modes / 2`` means per moon, at angles
@@ -167,11 +200,21 @@ def two_moons(n: int, modes: int = 16, radius: float = 1.0, std: float = 0.02, r
 
 
 #: the mixtures by name, for :func:`mixture` and the command line
-MIXTURES: dict[str, Callable] = {"ring": ring, "grid": grid, "spiral": spiral, "moons": two_moons}
+MIXTURES: dict[str, Callable[..., Samples]] = {"ring": ring, "grid": grid, "spiral": spiral, "moons": two_moons}
 
 
-def mixture(name: str, n: int, rng: RngLike = None, dtype=np.float32, return_means: bool = False,
-            **kwargs):
+@overload   # for the type checker: samples alone, or (samples, means) with return_means=True
+def mixture(name: str, n: int, rng: RngLike = ..., dtype: npt.DTypeLike = ..., return_means: Literal[False] = ...,
+            **kwargs: float) -> np.ndarray: ...
+
+
+@overload
+def mixture(name: str, n: int, rng: RngLike = ..., dtype: npt.DTypeLike = ..., *, return_means: Literal[True],
+            **kwargs: float) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def mixture(name: str, n: int, rng: RngLike = None, dtype: npt.DTypeLike = np.float32, return_means: bool = False,
+            **kwargs: float) -> Samples:
     """``n`` samples of the mixture called ``name`` ("ring", "grid", "spiral" or "moons").
 
     ``kwargs`` go to that mixture's function (e.g. ``modes=``, ``std=``).

@@ -1,92 +1,25 @@
-"""Sample-quality metrics: how well generated samples match the data.
+"""Image metrics: how well generated images match the data, judged through a classifier.
 
-For the 2-D Gaussian mixtures of :mod:`numgan.data`, where the modes are known,
-:func:`mode_coverage` gives the mode-collapse numbers of VEEGAN (Srivastava et
-al., 2017) and PacGAN (Lin et al., 2018): modes covered, the fraction of
-high-quality samples, and the reverse KL divergence of the generated mode
-histogram from the uniform one. For images, the metrics below the line work
-on the outputs and features of a small classifier trained on the real data
-(:mod:`numgan.classifier`): the classifier (Inception) score, the class
-histogram, the Frechet distance, improved precision and recall, density and
-coverage. Each metric is one small, vectorised function.
+The metrics work on the outputs ``p(y|x)`` and last hidden layer
+of a small classifier trained on the real data (:mod:`numgan.classifier`): the
+classifier (Inception) score, the class histogram and its reverse KL, the
+Frechet distance, improved precision and recall, density and coverage, and the
+conditional accuracy of a conditional generator; :func:`image_metrics`
+computes them all at once. Each metric is one small, vectorised function.
+
+See ``docs/images.md#the-evaluation-protocol``.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
-from ._checks import check_int, check_matrix, check_positive
+from .._checks import check_int, check_labels, check_matrix
+from .modes import reverse_kl_uniform
 
-
-def nearest_mean(samples: np.ndarray, means: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the nearest mean ``(n,)`` and the Euclidean distance to it ``(n,)``.
-
-    ``samples`` is ``(n, d)``, ``means`` ``(K, d)``; the ``(n, K)`` matrix of
-    squared distances ``||x_i - mu_k||^2`` is formed by broadcasting, in float64.
-    Ties go to the lower index.
-    """
-    diff = samples.astype(np.float64)[:, None, :] - means.astype(np.float64)[None, :, :]
-    d2 = np.einsum("nkd,nkd->nk", diff, diff)
-    k = np.argmin(d2, axis=1)
-    return k, np.sqrt(d2[np.arange(len(k)), k])
-
-
-def reverse_kl_uniform(counts: np.ndarray) -> float:
-    """``KL(p || uniform) = sum_k p_k log(K p_k)`` over ``p_k > 0``, with ``p = counts / sum(counts)``.
-
-    0 when every one of the ``K`` bins holds the same count, ``log K`` when one
-    bin holds everything; ``inf`` when all counts are 0 (``p`` is undefined).
-
-    See ``docs/mode-collapse.md#reverse-kl-divergence``.
-    """
-    counts = np.asarray(counts, dtype=np.float64)
-    total = counts.sum()
-    if total == 0:
-        return float("inf")
-    p = counts[counts > 0] / total
-    return float(np.sum(p * np.log(len(counts) * p)))
-
-
-def mode_coverage(samples: np.ndarray, means: np.ndarray, std: float, threshold: float = 3.0) -> dict:
-    """Mode coverage of ``samples`` ``(n, d)`` on a mixture with ``means`` ``(K, d)`` and noise ``std``.
-
-    A sample ``x`` is *high quality* when ``min_k ||x - mu_k|| <= threshold * std``;
-    a mode is *covered* when it is the nearest mean of at least one
-    high-quality sample (VEEGAN, Srivastava et al., 2017; PacGAN, Lin et al.,
-    2018, who use ``threshold = 3`` and 2,500 samples). Returns a dict:
-
-    - ``"modes"``: ``K``;
-    - ``"modes_covered"``: the number of covered modes, in ``0 .. K``;
-    - ``"high_quality"``: the fraction of *all* samples that are high quality, in [0, 1];
-    - ``"reverse_kl"``: ``KL(p || uniform) = sum_k p_k log(K p_k)`` over ``p_k > 0``,
-      where ``p`` is the histogram of the high-quality samples over their
-      nearest modes; 0 for a perfectly balanced generator, ``log K`` when all
-      high-quality samples sit at one mode, and ``float('inf')`` when no sample
-      is high quality (there is no histogram to compare);
-    - ``"counts"``: the number of high-quality samples at each mode, a list of ``K`` ints.
-
-    See ``docs/mode-collapse.md#the-three-numbers``.
-    """
-    check_matrix(samples, "samples")
-    check_matrix(means, "means", width=samples.shape[1])
-    for arr, name in ((samples, "samples"), (means, "means")):
-        if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-            raise TypeError(f"{name} must be a real numeric array (float or int), got dtype {arr.dtype.name}")
-    if samples.shape[0] == 0:
-        raise ValueError(f"samples must hold at least one sample, got shape {samples.shape}")
-    if means.shape[0] == 0:
-        raise ValueError(f"means must hold at least one mean, got shape {means.shape}")
-    if np.isnan(samples).any():
-        raise ValueError(f"samples must not contain NaN, got {int(np.isnan(samples).sum())} NaN entries")
-    if not np.isfinite(means).all():
-        raise ValueError("means must be finite, got NaN or inf entries")
-    std = check_positive(std, "std")
-    threshold = check_positive(threshold, "threshold")
-    k, dist = nearest_mean(samples, means)
-    high = dist <= threshold * std
-    counts = np.bincount(k[high], minlength=means.shape[0])
-    return {"modes": int(means.shape[0]), "modes_covered": int(np.count_nonzero(counts)),
-            "high_quality": float(high.mean()), "reverse_kl": reverse_kl_uniform(counts),
-            "counts": [int(c) for c in counts]}
+if TYPE_CHECKING:  # annotations only: numgan.classifier is not imported at run time
+    from ..classifier import Classifier
 
 
 # ---------------------------------------------------------------------------
@@ -99,7 +32,7 @@ def mode_coverage(samples: np.ndarray, means: np.ndarray, std: float, threshold:
 # layer. Every function takes plain arrays, so each can be checked by hand.
 # ---------------------------------------------------------------------------
 
-def _check_probs(probs, name: str = "probs") -> np.ndarray:
+def _check_probs(probs: np.ndarray, name: str = "probs") -> np.ndarray:
     """``probs`` ``(N, C)``, N >= 1, entries >= 0, rows summing to 1; returned in float64."""
     check_matrix(probs, name)
     if not np.issubdtype(probs.dtype, np.floating):
@@ -118,7 +51,7 @@ def _check_probs(probs, name: str = "probs") -> np.ndarray:
     return p
 
 
-def _check_features(feat, name: str, min_rows: int = 2) -> np.ndarray:
+def _check_features(feat: np.ndarray, name: str, min_rows: int = 2) -> np.ndarray:
     """``feat`` ``(N, F)`` real and finite with N >= ``min_rows``; returned in float64."""
     check_matrix(feat, name)
     if not (np.issubdtype(feat.dtype, np.floating) or np.issubdtype(feat.dtype, np.integer)):
@@ -172,13 +105,10 @@ def class_histogram(probs_or_labels: np.ndarray, n_classes: int) -> np.ndarray:
             raise ValueError(f"probs_or_labels must have n_classes={n_classes} columns, got shape {p.shape}")
         labels = np.argmax(p, axis=1)
     elif probs_or_labels.ndim == 1:
-        labels = probs_or_labels
-        if not np.issubdtype(labels.dtype, np.integer):
+        if not np.issubdtype(probs_or_labels.dtype, np.integer):
             raise TypeError(f"probs_or_labels must be (N,) integer labels or (N, C) probabilities, "
-                            f"got 1-D dtype {labels.dtype.name}")
-        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-            raise ValueError(f"probs_or_labels must lie in [0, {n_classes}), "
-                             f"got values from {labels.min()} to {labels.max()}")
+                            f"got 1-D dtype {probs_or_labels.dtype.name}")
+        labels = check_labels(probs_or_labels, probs_or_labels.shape[0], n_classes, name="probs_or_labels")
     else:
         raise ValueError(f"probs_or_labels must be (N,) labels or (N, C) probabilities, "
                          f"got shape {probs_or_labels.shape}")
@@ -259,7 +189,7 @@ def frechet_distance(feat_real: np.ndarray, feat_fake: np.ndarray) -> float:
 BLOCK_ENTRIES = 1 << 22
 
 
-def _row_blocks(n_rows: int, n_cols: int):
+def _row_blocks(n_rows: int, n_cols: int) -> list[slice]:
     """Slices of rows such that a block of ``n_cols`` distances holds at most ``BLOCK_ENTRIES``."""
     step = max(1, BLOCK_ENTRIES // max(n_cols, 1))
     return [slice(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
@@ -330,7 +260,7 @@ def _ball_counts(centres: np.ndarray, r2: np.ndarray, points: np.ndarray) -> tup
     return per_ball, covered
 
 
-def _check_pair(feat_real, feat_fake, k) -> tuple[np.ndarray, np.ndarray, int]:
+def _check_pair(feat_real: np.ndarray, feat_fake: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, int]:
     k = check_int(k, "k")
     x = _check_features(feat_real, "feat_real", min_rows=k + 1)
     y = _check_features(feat_fake, "feat_fake", min_rows=k + 1)
@@ -391,23 +321,19 @@ def conditional_accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of samples classified as the class they were generated for, in [0, 1].
 
     ``probs`` ``(N, C)`` is ``p(y|x_i)`` for samples ``x_i = G(z_i, labels_i)`` of a
-    conditional GAN, ``labels`` ``(N,)`` the requested classes::
+    conditional GAN, ``labels`` ``(N,)`` the requested classes, integers in ``[0, C)``::
 
         accuracy = (1/N) sum_i 1[ argmax_c p(c|x_i) = labels_i ]
 
     See ``docs/images.md#conditional-accuracy``.
     """
     p = _check_probs(probs)
-    if not isinstance(labels, np.ndarray) or not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"labels must be a numpy array of integers, got "
-                        f"{labels.dtype.name if isinstance(labels, np.ndarray) else type(labels).__name__}")
-    if labels.shape != (p.shape[0],):
-        raise ValueError(f"labels must have shape ({p.shape[0]},), one per row of probs, got {labels.shape}")
+    labels = check_labels(labels, p.shape[0], n_classes=p.shape[1])
     return float(np.mean(np.argmax(p, axis=1) == labels))
 
 
-def image_metrics(real_images: np.ndarray, fake_images: np.ndarray, classifier,
-                  fake_labels: np.ndarray | None = None, k_pr: int = 3, k_dc: int = 5) -> dict:
+def image_metrics(real_images: np.ndarray, fake_images: np.ndarray, classifier: Classifier,
+                  fake_labels: np.ndarray | None = None, k_pr: int = 3, k_dc: int = 5) -> dict[str, Any]:
     """Every classifier-based metric of ``fake_images`` against ``real_images``, as a JSON-ready dict.
 
     Both are ``(N, D)`` float32 images flattened and scaled to [-1, 1];
