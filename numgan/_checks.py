@@ -1,10 +1,13 @@
-"""Argument checks shared by the package.
+"""Argument checks shared by the package: numbers, choices, arrays, labels, dtypes, paths, random generators.
 
 Every bad argument raises a ``ValueError`` or ``TypeError`` whose message names
 the argument, what was expected and what was received, so that a learner can
 fix the call without reading the source.
 """
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from numbers import Real
 from typing import Iterable, TypeGuard
@@ -138,3 +141,10 @@ def check_rng(rng: object, name: str = "rng") -> np.random.Generator:
         return np.random.default_rng(rng)
     raise TypeError(f"{name} must be a numpy.random.Generator, an int seed or None, "
                     f"got {type(rng).__name__} {rng!r}")
+
+
+def check_path(path: object, name: str = "path") -> Path:
+    """``path`` (a ``str`` or ``os.PathLike``) as a ``Path``, else ``TypeError`` naming ``name``."""
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__} {path!r}")
+    return Path(path)

@@ -69,6 +69,8 @@ from typing import Collection, Mapping
 import numpy as np
 import numpy.lib.format as npy_format
 
+from ._checks import check_path
+
 MAX_BYTES = 2 * 1024 ** 3
 """Default limit on the decompressed size of the arrays of one file (each and all together): 2 GiB."""
 
@@ -158,7 +160,7 @@ def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: M
     The parent folder is created. See the module docstring for the layout,
     the checksum and the atomic write.
     """
-    path = Path(path)
+    path = check_path(path)
     if not isinstance(format, str) or not format:
         raise TypeError(f"format must be a non-empty string, got {format!r}")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -288,7 +290,7 @@ def read_npz(path: str | os.PathLike, format: str, versions: Collection[int], *,
     Raises ``FileNotFoundError`` if ``path`` does not exist and a
     ``ValueError`` naming the file and the problem for anything else.
     """
-    path = Path(path)
+    path = check_path(path)
     what = format.replace("-", " ")
     if not path.exists():
         raise FileNotFoundError(f"{what} file {str(path)!r} does not exist")

@@ -32,7 +32,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ._checks import check_in_range, check_int, check_labels, check_matrix, check_positive
+from ._checks import check_in_range, check_int, check_labels, check_matrix, check_positive, check_rng
 from .flat import FlatParams
 from .layers import stable_sigmoid
 from .network import Sequential
@@ -231,7 +231,7 @@ class GAN:
             return None
         if labels is None:
             raise ValueError(f"labels must be {n} integers for a conditional GAN, got None")
-        return check_labels(labels, n, self.config.n_classes)
+        return check_labels(np.asarray(labels), n, self.config.n_classes)
 
     def _noise_std(self) -> float:
         std, steps = self.config.instance_noise, self.config.instance_noise_steps
@@ -304,7 +304,7 @@ class GAN:
                                                   rng, k * self.config.penalty_weight)
             grads.flat += penalty_grads.flat
             penalty = scaled / k
-        record = {"d_loss": loss + (penalty if np.isfinite(penalty) else 0.0), "penalty": penalty,
+        record = {"d_loss": loss + penalty if self.penalised_step() else loss, "penalty": penalty,
                   "d_grad_norm": float(np.sqrt(np.dot(grads.flat, grads.flat))),
                   "p_real": float(stable_sigmoid(s_real).mean()), "p_fake": float(stable_sigmoid(s_fake).mean())}
         return record, grads
@@ -406,7 +406,7 @@ class GAN:
         the classes in turn, ``0, 1, ..., n_classes - 1, 0, 1, ...``).
         """
         check_int(n, "n")
-        return self.generate(self.noise(n, np.random.default_rng(rng)), labels, use_ema)
+        return self.generate(self.noise(n, check_rng(rng)), labels, use_ema)
 
     def generate(self, z: np.ndarray, labels: np.ndarray | None = None, use_ema: bool = True) -> np.ndarray:
         """G's samples for given noise ``z`` ``(n, z_dim)`` (and classes ``labels``, if conditional)."""

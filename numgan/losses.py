@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_same_shape
+from ._checks import as_float_array, check_labels, check_same_shape
 from .layers import stable_sigmoid
 
 
@@ -77,13 +77,7 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     s = as_float_array(logits, "logits")
     if s.ndim != 2:
         raise ValueError(f"logits must be 2-D with shape (batch, classes), got shape {s.shape}")
-    labels = np.asarray(labels)
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"labels must be integers, got dtype {labels.dtype.name}")
-    if labels.shape != (s.shape[0],):
-        raise ValueError(f"labels must have shape ({s.shape[0]},), got {labels.shape}")
-    if labels.size and (labels.min() < 0 or labels.max() >= s.shape[1]):
-        raise ValueError(f"labels must lie in [0, {s.shape[1]}), got values from {labels.min()} to {labels.max()}")
+    labels = check_labels(np.asarray(labels), s.shape[0], s.shape[1])
     n = s.shape[0]
     rows = np.arange(n)
     z = s - s.max(axis=1, keepdims=True)

@@ -19,7 +19,7 @@ from typing import Any, Literal, Sequence, overload
 import numpy as np
 import numpy.typing as npt
 
-from ._checks import check_choice, check_int, check_matrix
+from ._checks import check_choice, check_float_dtype, check_int, check_matrix, check_rng
 from .flat import FlatParams
 from .init import INITS
 from .layers import ACTIVATIONS, Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh, make_activation
@@ -46,10 +46,10 @@ class Sequential:
             if len(dtypes) > 1:
                 raise TypeError(f"all parameters must share one dtype, got {sorted(d.name for d in dtypes)}")
             dtype = dtypes.pop() if dtypes else np.dtype(np.float32)
-        self.dtype: np.dtype = np.dtype(dtype)
-        if not np.issubdtype(self.dtype, np.floating):
-            raise TypeError(f"dtype must be a floating dtype, got {self.dtype.name}")
+        self.dtype: np.dtype = check_float_dtype(dtype)
         self.layers = layers
+        # which layers' backward also takes out= and input_grad= (declared by the layer class, read once)
+        self._speed_options = [layer.backward_takes_speed_options() for layer in layers]
         shapes = {f"{i}.{k}": p.shape for i, layer in enumerate(layers) for k, p in layer.params.items()}
         self.params = FlatParams.zeros(shapes, self.dtype)
         for i, layer in enumerate(layers):
@@ -147,7 +147,7 @@ class Sequential:
             assert dx is not None               # only the first layer's dx, computed last, may be None
             layer = self.layers[i]
             views = {k: grads[f"{i}.{k}"] for k in layer.params} if param_grads else {}
-            if layer.backward_takes_speed_options():
+            if self._speed_options[i]:
                 fast: Any = layer                 # Dense: its backward also takes out= and input_grad=
                 dx, g = fast.backward(dx, cache[i], param_grads=param_grads, out=views or None,
                                       input_grad=input_grad or i > 0)
@@ -234,7 +234,7 @@ def mlp(sizes: Sequence[int], activation: str = "leaky_relu", out_activation: st
     if out_activation not in OUT_ACTIVATIONS:
         raise ValueError(f"out_activation must be one of {list(OUT_ACTIVATIONS)}, got {out_activation!r}")
     check_choice(init, "init", INITS)
-    rng = np.random.default_rng(seed)
+    rng = check_rng(seed, "seed")
     gain_alpha = alpha if activation == "leaky_relu" else 0.0
     layers: list[Layer] = []
     for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):

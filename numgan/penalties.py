@@ -69,7 +69,8 @@ def penalty_weight_gradients(D: Sequential, dP_dg: np.ndarray, cache: list, delt
     a = dP_dg
     for k, layer in enumerate(D.layers):                       # sweep 1: through the backward pass
         if isinstance(layer, Dense):
-            grads[f"{k}.W"][...] += a.T @ deltas[k + 1]
+            dW = grads[f"{k}.W"]                               # a view into the flat buffer
+            dW += a.T @ deltas[k + 1]
             a = a @ layer.params["W"]
         else:
             f2 = layer.second_derivative(cache[k])
@@ -82,7 +83,8 @@ def penalty_weight_gradients(D: Sequential, dP_dg: np.ndarray, cache: list, delt
         for k in range(top - 1, -1, -1):
             u_bar, g = D.layers[k].backward(u_bar, cache[k])
             for name, value in g.items():
-                grads[f"{k}.{name}"][...] += value
+                view = grads[f"{k}.{name}"]
+                view += value
             if k in injected:
                 u_bar = u_bar + injected[k]
     return grads

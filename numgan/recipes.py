@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_rng
 from .data.image_sets import IMAGE_SHAPES
 from .gan import GAN, GANConfig
 from .network import mlp
@@ -100,7 +101,7 @@ class Recipe:
             D: pack * (data_dim (+ n_classes)) -> d_hidden -> 1,      raw score
         """
         net, c = self.networks, self.gan.n_classes or 0
-        rng = np.random.default_rng(seed)
+        rng = check_rng(seed, "seed")
         G = mlp([net["z_dim"] + c, *net["g_hidden"], net["data_dim"]], net["activation"], net["out_activation"],
                 dtype=dtype, seed=rng)
         D = mlp([self.gan.pack * (net["data_dim"] + c), *net["d_hidden"], 1], net["activation"], None,
@@ -184,7 +185,7 @@ def build_gan(data_dim: int, hidden: list[int], z_dim: int, seed: int | np.rando
     in a :class:`GAN` with the :class:`GANConfig` ``options``. The quick way
     to a GAN of your own; :func:`resolve_recipe` gives the recommended ones.
     """
-    rng = np.random.default_rng(seed)
+    rng = check_rng(seed, "seed")
     G = mlp([z_dim, *hidden, data_dim], activation, dtype=dtype, seed=rng)
     D = mlp([pack * data_dim, *hidden, 1], activation, dtype=dtype, seed=rng)
     return GAN(G, D, pack=pack, **options)

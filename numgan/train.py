@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm.auto import tqdm
 
-from ._checks import check_int
+from ._checks import check_int, check_rng
 from .checkpoint import read_checkpoint, save_checkpoint
 from .gan import GAN, TrainingDiverged
 from .history import History
@@ -109,10 +109,17 @@ def fit(gan: GAN, data: Data, steps: int, batch_size: int = 256, rng: np.random.
     if checkpoint_every is not None:
         check_int(checkpoint_every, "checkpoint_every")
     if history is None:
+        if gan.step > 0 and checkpoint_path is not None:
+            raise ValueError(f"history must be given to continue a run of {gan.step} steps with checkpoints "
+                             f"(history=load_history(path) or the History the last fit returned), so that the "
+                             f"checkpoints keep the whole history; got history=None")
         history = History()
     elif not isinstance(history, History):
         raise TypeError(f"history must be a numgan History (what fit returns), got {type(history).__name__}")
-    rng = np.random.default_rng(rng)
+    elif history.steps != gan.step:
+        raise ValueError(f"history must record the {gan.step} steps the GAN has done, got a history of "
+                         f"{history.steps} steps")
+    rng = check_rng(rng)
     draw = batch_sampler(data, gan.dtype)
     callbacks = [history, *callbacks]
     bar = tqdm(total=steps, initial=min(gan.step, steps), disable=not progress, desc="training", unit="step")

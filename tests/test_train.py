@@ -65,12 +65,12 @@ def test_divergence_names_the_last_good_checkpoint(tmp_path):
     gan = small_gan()
     data = ring(500, rng=np.random.default_rng(0))
     rng = np.random.default_rng(0)
-    fit(gan, data, steps=4, batch_size=16, rng=rng, progress=False, checkpoint_path=tmp_path / "ck.npz",
-        checkpoint_every=2)
+    history = fit(gan, data, steps=4, batch_size=16, rng=rng, progress=False, checkpoint_path=tmp_path / "ck.npz",
+                  checkpoint_every=2)
     gan.G.params["0.W"][...] = np.inf
     with pytest.raises(TrainingDiverged, match=r"at step 5: .*last good checkpoint is .*ck.npz \(step 4\)"):
         fit(gan, data, steps=8, batch_size=16, rng=rng, progress=False, checkpoint_path=tmp_path / "ck.npz",
-            checkpoint_every=2)
+            checkpoint_every=2, history=history)
 
 
 def test_decay_callbacks_follow_the_recipe_fraction():

@@ -209,7 +209,7 @@ def test_save_figure_errors(tmp_path):
     with pytest.raises(TypeError, match="fig must be a matplotlib Figure, got Axes"):
         save_figure(Figure().add_subplot(), tmp_path / "x.png")
     assert isinstance(Figure().add_subplot(), Axes)
-    with pytest.raises(TypeError, match="path must be a str or a path, got int"):
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got int"):
         save_figure(Figure(), 3)
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .._checks import check_choice
+from .._checks import check_choice, check_path
 from .images import SPLITS, _check_options, _finish
 
 #: IDX type code -> big-endian dtype of the data
@@ -47,12 +47,6 @@ def _type_names() -> str:
     return ", ".join(f"0x{code:02X} ({dt.name})" for code, dt in IDX_TYPES.items())
 
 
-def _as_path(path: object, name: str = "path") -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__} {path!r}")
-    return Path(path)
-
-
 def load_idx(path: str | os.PathLike) -> np.ndarray:
     """The array stored in the IDX file ``path`` (gzipped or not), with the shape of its header.
 
@@ -65,7 +59,7 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
     References: Y. LeCun, C. Cortes, C. J. C. Burges, "The MNIST database of handwritten digits"
     (the format is described at the end of its page).
     """
-    path = _as_path(path)
+    path = check_path(path)
     raw = path.read_bytes()
     where = f"{path}"
     if raw[:2] == _GZIP_MAGIC:
@@ -110,7 +104,7 @@ def save_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
     order); the file is big-endian, as the format says. A name ending in ``.gz`` gives a gzipped file
     (with a zero time stamp, so the same array always gives the same bytes). Returns the path.
     """
-    path = _as_path(path)
+    path = check_path(path)
     if not isinstance(array, np.ndarray):
         raise TypeError(f"array must be a numpy array, got {type(array).__name__}")
     codes = {dt.newbyteorder("="): code for code, dt in IDX_TYPES.items()}
@@ -195,7 +189,7 @@ def load_fashion_mnist(path: str | os.PathLike | None = None, split: str = "trai
     """
     check_choice(split, "split", SPLITS)
     dtype = _check_options(scale, flatten, dtype)
-    folder = _as_path(FASHION_MNIST_DIR if path is None else path)
+    folder = check_path(FASHION_MNIST_DIR if path is None else path)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"path must be the folder holding the IDX files, got the file {folder}")
     prefixes = {"train": ["train"], "test": ["t10k"], "all": ["train", "t10k"]}[split]

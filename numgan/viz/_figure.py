@@ -19,7 +19,7 @@ from typing import cast
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 
-from .._checks import check_int
+from .._checks import check_int, check_path
 
 REAL_COLOR = "#1b7837"
 FAKE_COLOR = "#762a83"
@@ -46,11 +46,10 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (5.5, 5.0)) -> tuple[F
 
 
 def _path(path: str | os.PathLike, name: str = "path") -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a str or a path, got {type(path).__name__}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+    """``path`` checked (:func:`numgan._checks.check_path`), with its folder made."""
+    out = check_path(path, name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:

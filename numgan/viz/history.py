@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..history import RENAMED_KEYS
 from ._figure import FAKE_COLOR, REAL_COLOR, _figure_of
 
 HISTORY_PANELS = (
@@ -22,7 +23,7 @@ HISTORY_PANELS = (
 )
 
 #: former names of history series, read when the current name is absent: ``{current: former}``
-HISTORY_ALIASES = {"p_real": "d_real", "p_fake": "d_fake"}
+HISTORY_ALIASES = {new: old for old, new in RENAMED_KEYS.items()}
 
 #: series that hold NaN on steps where they were not computed (a lazy penalty); drawn carried forward
 CARRIED_FORWARD = ("penalty",)
