@@ -100,13 +100,10 @@ class Recipe:
             G: z_dim (+ n_classes) -> g_hidden -> data_dim,           out_activation
             D: pack * (data_dim (+ n_classes)) -> d_hidden -> 1,      raw score
         """
-        net, c = self.networks, self.gan.n_classes or 0
-        rng = check_rng(seed, "seed")
-        G = mlp([net["z_dim"] + c, *net["g_hidden"], net["data_dim"]], net["activation"], net["out_activation"],
-                dtype=dtype, seed=rng)
-        D = mlp([self.gan.pack * (net["data_dim"] + c), *net["d_hidden"], 1], net["activation"], None,
-                dtype=dtype, seed=rng)
-        return GAN(G, D, self.gan)
+        net = self.networks
+        return build_gan(net["data_dim"], net["g_hidden"], net["z_dim"], seed, activation=net["activation"],
+                         dtype=dtype, d_hidden=net["d_hidden"], out_activation=net["out_activation"],
+                         config=self.gan)
 
     def flat(self) -> dict[str, Any]:
         """Every setting in one flat dict (for ``metrics.json`` and checkpoints' ``extra``)."""
@@ -177,16 +174,27 @@ def recipe_gan(data: str, seed: int | np.random.Generator | None = 0, conditiona
 
 
 def build_gan(data_dim: int, hidden: list[int], z_dim: int, seed: int | np.random.Generator | None,
-              pack: int = 1, activation: str = "leaky_relu", dtype: Any = np.float32, **options: Any) -> GAN:
-    """An MLP generator ``z_dim -> hidden -> data_dim`` and discriminator ``pack * data_dim -> hidden -> 1``.
+              pack: int = 1, activation: str = "leaky_relu", dtype: Any = np.float32, *,
+              d_hidden: list[int] | None = None, out_activation: str | None = None,
+              config: GANConfig | None = None, **options: Any) -> GAN:
+    """The MLP generator and discriminator of every numgan GAN, drawn from ``seed`` (G first), in a :class:`GAN`::
+
+        G: z_dim (+ n_classes) -> hidden -> data_dim,                 then out_activation (None: raw)
+        D: pack * (data_dim (+ n_classes)) -> d_hidden -> 1,          raw score (d_hidden: hidden by default)
 
     ``activation`` between the layers ("leaky_relu" of slope 0.2 or "relu", as
-    :func:`numgan.network.mlp`; He init), drawn from ``seed`` (G first), joined
-    in a :class:`GAN` with the :class:`GANConfig` ``options``. The quick way
-    to a GAN of your own; :func:`resolve_recipe` gives the recommended ones.
+    :func:`numgan.network.mlp`; He init). The GAN's options are ``config`` or
+    the :class:`GANConfig` keywords ``options`` (with ``pack``). The quick way
+    to a GAN of your own; :func:`resolve_recipe` gives the recommended ones,
+    and :meth:`Recipe.build_gan` calls this function.
     """
+    if config is None:
+        config = GANConfig(pack=pack, **options)
+    elif options or pack not in (1, config.pack):
+        raise TypeError(f"give the GAN's options either as config or as keywords, got both ({sorted(options)})")
+    c = config.n_classes or 0
     rng = check_rng(seed, "seed")
-    G = mlp([z_dim, *hidden, data_dim], activation, dtype=dtype, seed=rng)
-    D = mlp([pack * data_dim, *hidden, 1], activation, dtype=dtype, seed=rng)
-    return GAN(G, D, pack=pack, **options)
-
+    G = mlp([z_dim + c, *hidden, data_dim], activation, out_activation, dtype=dtype, seed=rng)
+    D = mlp([config.pack * (data_dim + c), *(hidden if d_hidden is None else d_hidden), 1], activation, None,
+            dtype=dtype, seed=rng)
+    return GAN(G, D, config)
