@@ -51,6 +51,27 @@ The hostile-file policy
     other problem (a folder, not a zip, truncated, damaged, not JSON, another
     kind of file, an unknown version, a failed checksum) raises one
     ``ValueError`` that names the file and says what is wrong.
+
+    The order of the checks: member names and declared sizes (nothing
+    decompressed); the metadata member (at most ``max_meta_bytes``), its
+    JSON, format and version; every array's header (dtype, shape, and that
+    it describes exactly the member's declared size), read without reading
+    the data; then the caller's ``check(meta, headers)``, which compares the
+    metadata and the headers with what they imply (a checkpoint checks its
+    schema and that every array has exactly the dtype and shape its spec
+    implies); only then are the arrays read and the checksum compared. A
+    member whose declared size is over 16 MiB and over 200 times its
+    compressed size is refused as a zip bomb (numgan stores members
+    uncompressed).
+
+Stale temporary files
+    A save killed between the temporary file and the rename (SIGKILL,
+    SIGTERM, a power cut) leaves ``<name>.<8 characters>.tmp`` beside the
+    target. The next :func:`write_npz` or :func:`read_npz` of that target
+    removes such files when they match exactly the writer's own pattern, are
+    regular files of this user and were last modified over
+    :data:`STALE_TMP_SECONDS` ago (so a save in progress elsewhere is left
+    alone).
 """
 from __future__ import annotations
 
@@ -59,12 +80,15 @@ import hashlib
 import json
 import math
 import os
+import re
+import stat
 import struct
 import tempfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Collection, Mapping
+import time
+from typing import Callable, Collection, Mapping
 
 import numpy as np
 import numpy.lib.format as npy_format
@@ -73,6 +97,18 @@ from ._checks import check_path
 
 MAX_BYTES = 2 * 1024 ** 3
 """Default limit on the decompressed size of the arrays of one file (each and all together): 2 GiB."""
+
+MAX_META_BYTES = 16 * 1024 ** 2
+"""Default limit on the size of the metadata member (its JSON text): 16 MiB."""
+
+STALE_TMP_SECONDS = 60.0
+"""A writer's temporary file older than this (last modified) is a leftover of an interrupted save."""
+
+BOMB_RATIO = 200
+"""A member declaring over 16 MiB and over this many times its compressed size is refused (zip bomb)."""
+
+Headers = Mapping[str, tuple[np.dtype, tuple[int, ...]]]
+"""What :func:`read_npz` passes to ``check``: each array's name -> (dtype, shape), from its header."""
 
 CHECKSUM_COVERS = "arrays+meta"
 """The value of ``meta["checksum_covers"]`` in files written by :func:`write_npz`."""
@@ -149,6 +185,43 @@ def _umask() -> int:
     return mask
 
 
+def _temp_prefix(path: Path) -> str:
+    return f"{path.name}."
+
+
+def remove_stale_temps(path: str | os.PathLike, older_than: float = STALE_TMP_SECONDS) -> list[Path]:
+    """Remove the temporary files an interrupted :func:`write_npz` of ``path`` left; return them.
+
+    Only names the writer uses (``<name>.<8 letters, digits or _>.tmp`` in the
+    target's folder), only regular files owned by this user, only those last
+    modified over ``older_than`` seconds ago. Errors (a read-only folder...)
+    are ignored: this is housekeeping, never a reason to fail a save or a load.
+    """
+    path = Path(path)
+    pattern = re.compile(re.escape(_temp_prefix(path)) + r"[A-Za-z0-9_]{8}\.tmp")
+    removed: list[Path] = []
+    now = time.time()
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode) or (uid is not None and st.st_uid != uid):
+                continue
+            if now - st.st_mtime <= older_than:
+                continue
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
 def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mapping,
               format: str, version: int) -> Path:
     """Write ``arrays`` and ``meta`` to ``path`` (a ``.npz``), atomically; return the path.
@@ -191,8 +264,9 @@ def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: M
     text = np.frombuffer(json.dumps(full, sort_keys=True).encode(), dtype=np.uint8)
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path)
     mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
@@ -203,8 +277,8 @@ def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: M
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException:       # an error or an interrupt: remove the temporary, re-raise the original
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return path
@@ -214,6 +288,13 @@ def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: M
 
 class _Damaged(Exception):
     """A problem found by our own checks, turned into the ValueError that names the file."""
+
+
+class _Refused(Exception):
+    """A problem whose whole message (file name included) is already written."""
+
+
+_BOMB_MIN_BYTES = 16 * 1024 ** 2
 
 
 def _check_members(zf: zipfile.ZipFile, max_bytes: int) -> list[zipfile.ZipInfo]:
@@ -231,6 +312,9 @@ def _check_members(zf: zipfile.ZipFile, max_bytes: int) -> list[zipfile.ZipInfo]
         if info.file_size > max_bytes:
             raise _Damaged(f"member {info.filename!r} declares {info.file_size} bytes, over the limit "
                            f"max_bytes={max_bytes}")
+        if info.file_size > _BOMB_MIN_BYTES and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
+            raise _Damaged(f"member {info.filename!r} declares {info.file_size} bytes compressed into "
+                           f"{info.compress_size} (a zip bomb?); numgan stores arrays uncompressed")
         total += info.file_size
     if total > max_bytes:
         raise _Damaged(f"its members declare {total} bytes in all, over the limit max_bytes={max_bytes}")
@@ -239,8 +323,8 @@ def _check_members(zf: zipfile.ZipFile, max_bytes: int) -> list[zipfile.ZipInfo]
     return infos
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
-    """One array, after checking that its header describes exactly the bytes the member holds."""
+def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[np.dtype, tuple[int, ...]]:
+    """An array's dtype and shape from its header alone, checked against the member's declared size."""
     with zf.open(info) as fp:
         version = npy_format.read_magic(fp)
         if version == (1, 0):
@@ -260,6 +344,13 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
     if header + nbytes != info.file_size:
         raise _Damaged(f"member {info.filename!r} declares an array of shape {shape} ({nbytes} bytes) but "
                        f"holds {info.file_size - header} bytes of data")
+    return dtype, tuple(shape)
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, header_checked: bool = False) -> np.ndarray:
+    """One array, after checking (unless done already) that its header describes exactly the member's bytes."""
+    if not header_checked:
+        _read_header(zf, info)
     with zf.open(info) as fp:
         return npy_format.read_array(fp, allow_pickle=False)
 
@@ -274,7 +365,9 @@ def _why(err: BaseException) -> str:
 
 
 def read_npz(path: str | os.PathLike, format: str, versions: Collection[int], *,
-             legacy_versions: Collection[int] = (), max_bytes: int = MAX_BYTES
+             legacy_versions: Collection[int] = (), max_bytes: int = MAX_BYTES,
+             max_meta_bytes: int = MAX_META_BYTES,
+             check: Callable[[dict, Headers], None] | None = None,
              ) -> tuple[dict, dict[str, np.ndarray]]:
     """The metadata and arrays of a file written by :func:`write_npz`, checked; never unpickles.
 
@@ -282,13 +375,20 @@ def read_npz(path: str | os.PathLike, format: str, versions: Collection[int], *,
     ``versions`` the versions this code reads, ``legacy_versions`` those of
     them whose files may carry the old arrays-only checksum (no
     ``checksum_covers`` key; see the module docstring). ``max_bytes`` caps
-    the decompressed size of the arrays, each and in total. Returns
+    the decompressed size of the arrays, each and in total;
+    ``max_meta_bytes`` that of the metadata. ``check(meta, headers)``, when
+    given, is called after the format and version are checked and before
+    any array is read, with ``headers`` mapping each array's name to its
+    ``(dtype, shape)``; a ``ValueError`` it raises is reported as the file
+    being invalid (its message says what is wrong). Returns
     ``(meta, arrays)``: ``meta`` is the JSON object as stored (with
     ``format``, ``version``, ``checksum``...), ``arrays`` maps names (without
     ``.npy``) to arrays, ``"meta"`` excluded.
 
     Raises ``FileNotFoundError`` if ``path`` does not exist and a
     ``ValueError`` naming the file and the problem for anything else.
+    Stale temporary files of an interrupted save of ``path`` are removed
+    first (:func:`remove_stale_temps`).
     """
     path = check_path(path)
     what = format.replace("-", " ")
@@ -298,6 +398,7 @@ def read_npz(path: str | os.PathLike, format: str, versions: Collection[int], *,
         raise ValueError(f"{str(path)!r} is a folder, not a {what} file")
     if not path.is_file():
         raise ValueError(f"{str(path)!r} is not a regular file, so not a {what} file")
+    remove_stale_temps(path)
     try:
         f = open(path, "rb")
     except FileNotFoundError:
@@ -306,41 +407,66 @@ def read_npz(path: str | os.PathLike, format: str, versions: Collection[int], *,
         raise ValueError(f"{str(path)!r} cannot be opened: {err.strerror or err}") from None
     try:
         with f, zipfile.ZipFile(f) as zf:
-            infos = _check_members(zf, max_bytes)
-            arrays = {info.filename[:-4]: _read_member(zf, info) for info in infos}
-        raw = arrays.pop(META)
-        if raw.dtype != np.uint8 or raw.ndim != 1:
-            raise _Damaged(f"its 'meta' member must be a 1-D uint8 array of JSON text, got "
-                           f"{raw.dtype.str} {raw.shape}")
-        meta = json.loads(raw.tobytes().decode("utf-8"))
+            infos = {info.filename[:-4]: info for info in _check_members(zf, max_bytes)}
+            meta_info = infos.pop(META)
+            if meta_info.file_size > max_meta_bytes:
+                raise _Damaged(f"its 'meta' member declares {meta_info.file_size} bytes, over the limit "
+                               f"max_meta_bytes={max_meta_bytes}")
+            raw = _read_member(zf, meta_info)
+            if raw.dtype != np.uint8 or raw.ndim != 1:
+                raise _Damaged(f"its 'meta' member must be a 1-D uint8 array of JSON text, got "
+                               f"{raw.dtype.str} {raw.shape}")
+            meta = json.loads(raw.tobytes().decode("utf-8"))
+            version = _check_kind(path, what, meta, format, versions)
+            headers = {name: _read_header(zf, info) for name, info in infos.items()}
+            if check is not None:
+                try:
+                    check(meta, headers)
+                except ValueError as err:
+                    raise _Refused(f"{str(path)!r} is not a valid {what}: {err}") from None
+            arrays = {name: _read_member(zf, info, header_checked=True) for name, info in infos.items()}
+        expected = _expected_checksum(path, what, meta, version, arrays, legacy_versions)
+    except _Refused as err:
+        raise ValueError(str(err)) from None
     except _Damaged as err:
         raise ValueError(f"{str(path)!r} is not a readable {what} (damaged or another kind of file): "
                          f"{err}") from None
     except _DAMAGE as err:      # includes json.JSONDecodeError, a ValueError
         raise ValueError(f"{str(path)!r} is not a readable {what} (truncated, damaged or another kind of "
                          f"file): {_why(err)}") from None
-    if not isinstance(meta, dict):
-        raise ValueError(f"{str(path)!r} is not a readable {what}: its metadata must be a JSON object, "
-                         f"got {type(meta).__name__}")
-    if meta.get("format") != format:
-        raise ValueError(f"{str(path)!r} is not a {what} file (its format is {str(meta.get('format'))[:80]!r}, "
-                         f"expected {format!r})")
-    version = meta.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version not in versions:
-        raise ValueError(f"{str(path)!r} has {what} version {str(version)[:20]}; this numgan reads "
-                         f"version{'s' if len(versions) > 1 else ''} {', '.join(map(str, sorted(versions)))}")
-    covers = meta.get("checksum_covers")
-    if covers == CHECKSUM_COVERS:
-        expected = checksum(arrays, meta)
-    elif covers is None and "checksum_covers" not in meta and version in legacy_versions:
-        expected = legacy_checksum(arrays)
-    elif "checksum_covers" not in meta:
-        raise ValueError(f"{str(path)!r} fails its checksum: it has no 'checksum_covers', the mark of the "
-                         f"old arrays-only checksum, which {what} version {version} files do not use "
-                         f"(damaged or modified)")
-    else:
-        raise ValueError(f"{str(path)!r} fails its checksum: unknown checksum rule {str(covers)[:40]!r}")
+    except MemoryError:
+        raise ValueError(f"{str(path)!r} is not a readable {what}: it asks for more memory than there "
+                         f"is") from None
     if meta.get("checksum") != expected:
         raise ValueError(f"{str(path)!r} fails its checksum: the file was modified or damaged after it "
                          f"was written")
     return meta, arrays
+
+
+def _check_kind(path: Path, what: str, meta: object, format: str, versions: Collection[int]) -> int:
+    """The file's version, after checking that ``meta`` is an object of the expected format and version."""
+    if not isinstance(meta, dict):
+        raise _Refused(f"{str(path)!r} is not a readable {what}: its metadata must be a JSON object, "
+                       f"got {type(meta).__name__}")
+    if meta.get("format") != format:
+        raise _Refused(f"{str(path)!r} is not a {what} file (its format is {str(meta.get('format'))[:80]!r}, "
+                       f"expected {format!r})")
+    version = meta.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version not in versions:
+        raise _Refused(f"{str(path)!r} has {what} version {str(version)[:20]}; this numgan reads "
+                       f"version{'s' if len(versions) > 1 else ''} {', '.join(map(str, sorted(versions)))}")
+    return version
+
+
+def _expected_checksum(path: Path, what: str, meta: dict, version: int, arrays: Mapping[str, np.ndarray],
+                       legacy_versions: Collection[int]) -> str:
+    covers = meta.get("checksum_covers")
+    if covers == CHECKSUM_COVERS:
+        return checksum(arrays, meta)
+    if covers is None and "checksum_covers" not in meta and version in legacy_versions:
+        return legacy_checksum(arrays)
+    if "checksum_covers" not in meta:
+        raise _Refused(f"{str(path)!r} fails its checksum: it has no 'checksum_covers', the mark of the "
+                       f"old arrays-only checksum, which {what} version {version} files do not use "
+                       f"(damaged or modified)")
+    raise _Refused(f"{str(path)!r} fails its checksum: unknown checksum rule {str(covers)[:40]!r}")

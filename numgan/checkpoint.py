@@ -15,19 +15,27 @@ the classifier). Loading a run and calling
     gan, rng = load_checkpoint("runs/ring/checkpoint.npz")
     history = load_history("runs/ring/checkpoint.npz")
     fit(gan, data, steps=10_000, rng=rng, history=history)
+
+Files from others are checked before use (:func:`check_checkpoint_meta`):
+the JSON against a schema (types and ranges of every field, layer and
+random-generator names from allow-lists), and every array's dtype and shape
+against what the architectures imply, before any array is read or any
+network built; every failure is one ``ValueError`` naming the file.
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from ._npz import read_npz, write_npz
+from ._npz import Headers, read_npz, write_npz
 from .gan import GAN, GANConfig
 from .history import History
-from .network import from_spec
+from .network import LAYER_TYPES, from_spec
 
 FORMAT = "numgan-checkpoint"
 #: version 2: the checksum covers the JSON metadata too (numgan._npz); version 1 files still load
@@ -35,6 +43,20 @@ VERSION = 2
 
 #: the random bit generators a checkpoint may name (a file never picks any other attribute of np.random)
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+#: the most layers a network of a checkpoint may have (a crafted spec cannot make it build millions)
+MAX_LAYERS = 10_000
+_MAX_INT = 2 ** 63 - 1
+_DTYPES = ("float32", "float64")
+_OPTIMIZER_NUMBERS = ("t", "lr", "beta1", "beta2", "eps", "weight_decay")
+_TOP_KEYS = ("step", "dtype", "config", "G", "D", "opt_G", "opt_D", "rng", "extra")
+#: JSON types allowed for each GANConfig field ("int", "number", "str", "pair"; "|None" when it may be null)
+_CONFIG_TYPES = {
+    "objective": "str", "d_steps": "int", "g_lr": "number", "d_lr": "number", "betas": "pair",
+    "clip": "number|None", "penalty": "str|None", "penalty_weight": "number", "penalty_every": "int",
+    "label_smoothing": "number", "instance_noise": "number", "instance_noise_steps": "int|None",
+    "ema": "number|None", "pack": "int", "n_classes": "int|None",
+}
 
 
 def _split_optimizer(state: dict, prefix: str, arrays: dict) -> dict:
@@ -75,9 +97,217 @@ def save_checkpoint(path: str | os.PathLike, gan: GAN, rng: np.random.Generator,
     return write_npz(path, arrays, meta, FORMAT, VERSION)
 
 
+class _Invalid(ValueError):
+    """One thing wrong with a checkpoint's metadata (the reader adds the file's name)."""
+
+
+def _short(value: object) -> str:
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):    # deeply nested, or an int too long to print
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _int(value: object, where: str, minimum: int = 0) -> int:
+    if not _is_int(value):
+        raise _Invalid(f"{where} must be an integer, got {type(value).__name__} {_short(value)}")
+    assert isinstance(value, int)
+    if not minimum <= value <= _MAX_INT:
+        raise _Invalid(f"{where} must be an integer in [{minimum}, 2**63 - 1], got {_short(value)}")
+    return value
+
+
+def _number(value: object, where: str, low: float, high: float, *, low_open: bool = False,
+            high_open: bool = False) -> float:
+    if not _is_number(value):
+        raise _Invalid(f"{where} must be a number, got {type(value).__name__} {_short(value)}")
+    try:
+        x = float(value)                    # type: ignore[arg-type]
+    except OverflowError:
+        raise _Invalid(f"{where} must be a finite number, got {_short(value)}") from None
+    ok = math.isfinite(x) and (low < x if low_open else low <= x) and (x < high if high_open else x <= high)
+    if not ok:
+        interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise _Invalid(f"{where} must be a finite number in {interval}, got {_short(value)}")
+    return x
+
+
+def _dict(value: object, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise _Invalid(f"{where} must be a JSON object, got {type(value).__name__} {_short(value)}")
+    return value
+
+
+def _keys(value: dict, where: str, required: Sequence[str], optional: Sequence[str] = ()) -> None:
+    missing = [k for k in required if k not in value]
+    if missing:
+        raise _Invalid(f"{where} lacks {missing}")
+    unknown = sorted(str(k)[:40] for k in value if k not in required and k not in optional)
+    if unknown:
+        raise _Invalid(f"{where} has unknown keys {unknown[:10]}")
+
+
+def _check_config(config: object) -> GANConfig:
+    config = _dict(config, "config")
+    fields = [f.name for f in dataclasses.fields(GANConfig)]
+    _keys(config, "config", fields)
+    for name in fields:
+        kind = _CONFIG_TYPES.get(name)
+        value, where = config[name], f"config field {name!r}"
+        if kind is None or (kind.endswith("|None") and value is None):
+            continue                        # a field this table does not know yet: GANConfig checks it
+        kind = kind.split("|")[0]
+        if kind == "str" and not isinstance(value, str):
+            raise _Invalid(f"{where} must be a string, got {type(value).__name__} {_short(value)}")
+        if kind == "int":
+            _int(value, where, minimum=-_MAX_INT)
+        if kind == "number":
+            _number(value, where, -math.inf, math.inf)
+        if kind == "pair":
+            if not isinstance(value, list) or len(value) != 2:
+                raise _Invalid(f"{where} must be a list of 2 numbers, got {_short(value)}")
+            for k, x in enumerate(value):
+                _number(x, f"{where}[{k}]", -math.inf, math.inf)
+    try:
+        return GANConfig.from_dict(config)
+    except (ValueError, TypeError) as err:
+        raise _Invalid(f"invalid config: {err}") from None
+
+
+def _check_spec(spec: object, name: str) -> dict[str, tuple[int, ...]]:
+    """The parameter shapes (``"0.W"`` -> (in, out)...) a network spec implies, after checking it."""
+    if not isinstance(spec, list) or not spec:
+        raise _Invalid(f"{name} must be a non-empty list of layers, got {_short(spec)}")
+    if len(spec) > MAX_LAYERS:
+        raise _Invalid(f"{name} has {len(spec)} layers, over the limit of {MAX_LAYERS}")
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, entry in enumerate(spec):
+        where = f"{name}[{i}]"
+        entry = _dict(entry, where)
+        kind = entry.get("layer")
+        if not isinstance(kind, str) or kind not in LAYER_TYPES:
+            raise _Invalid(f"{where} must name a layer among {sorted(LAYER_TYPES)}, got {_short(kind)}")
+        if kind == "Dense":
+            _keys(entry, where, ("layer", "in_features", "out_features"))
+            n_in = _int(entry["in_features"], f"{where} in_features", minimum=1)
+            n_out = _int(entry["out_features"], f"{where} out_features", minimum=1)
+            shapes[f"{i}.W"], shapes[f"{i}.b"] = (n_in, n_out), (n_out,)
+        elif kind == "LeakyReLU":
+            _keys(entry, where, ("layer", "alpha"))
+            _number(entry["alpha"], f"{where} alpha", 0.0, 1.0)
+        else:
+            _keys(entry, where, ("layer",))
+    return shapes
+
+
+def _check_optimizer(numbers: object, name: str) -> None:
+    numbers = _dict(numbers, name)
+    _keys(numbers, name, _OPTIMIZER_NUMBERS)
+    _int(numbers["t"], f"{name} t")
+    _number(numbers["lr"], f"{name} lr", 0.0, math.inf, low_open=True)
+    _number(numbers["beta1"], f"{name} beta1", 0.0, 1.0, high_open=True)
+    _number(numbers["beta2"], f"{name} beta2", 0.0, 1.0, high_open=True)
+    _number(numbers["eps"], f"{name} eps", 0.0, math.inf, low_open=True)
+    _number(numbers["weight_decay"], f"{name} weight_decay", 0.0, math.inf)
+
+
+def _make_rng(state: object) -> np.random.Generator:
+    state = _dict(state, "rng")
+    name = state.get("bit_generator")
+    if not isinstance(name, str) or name not in BIT_GENERATORS:
+        raise _Invalid(f"rng names a random generator {_short(name)}; expected one of {list(BIT_GENERATORS)}")
+    bit_generator = getattr(np.random, name)()
+    try:
+        bit_generator.state = state
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError) as err:
+        raise _Invalid(f"rng holds a state numpy refuses for {name}: {type(err).__name__}: "
+                       f"{str(err)[:120]}") from None
+    return np.random.Generator(bit_generator)
+
+
+def _n_params(shapes: Mapping[str, tuple[int, ...]]) -> int:
+    return sum(math.prod(shape) for shape in shapes.values())
+
+
+def check_checkpoint_meta(meta: dict, headers: Headers) -> None:
+    """Check a checkpoint's metadata and arrays' ``(dtype, shape)`` against each other; ``ValueError`` if wrong.
+
+    The schema: ``step`` an integer >= 0; ``dtype`` ``"float32"`` or
+    ``"float64"``; ``config`` exactly the :class:`GANConfig` fields with valid
+    values; ``G`` and ``D`` non-empty lists of layers named in
+    :data:`numgan.network.LAYER_TYPES` (Dense sizes positive integers,
+    LeakyReLU ``alpha`` in [0, 1]); ``opt_G`` and ``opt_D`` Adam's numbers
+    (``t >= 0``, ``lr > 0``, ``beta1``, ``beta2`` in [0, 1), ``eps > 0``,
+    ``weight_decay >= 0``, all finite); ``rng`` the state of a bit generator
+    among :data:`BIT_GENERATORS`; ``extra`` an object. The arrays: exactly
+    ``G/params``, ``D/params`` (1-D, of the dtype and the size the specs
+    imply), ``G_ema/params`` when and only when ``config["ema"]`` is set, each
+    optimizer's ``m.<param>`` and ``v.<param>`` of its parameter's shape, and
+    ``history/<key>``: 1-D float64 of one common length. Nothing is built or
+    read here: ``headers`` come from the arrays' headers.
+    """
+    if not isinstance(meta, dict):
+        raise _Invalid(f"the metadata must be a JSON object, got {type(meta).__name__}")
+    for key in _TOP_KEYS:
+        if key not in meta:
+            raise _Invalid(f"the metadata lacks {key!r}")
+    _int(meta["step"], "step")
+    dtype = meta["dtype"]
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
+        raise _Invalid(f"dtype must be one of {list(_DTYPES)}, got {_short(dtype)}")
+    config = _check_config(meta["config"])
+    specs = {net: _check_spec(meta[net], net) for net in ("G", "D")}
+    for opt in ("opt_G", "opt_D"):
+        _check_optimizer(meta[opt], opt)
+    _make_rng(meta["rng"])
+    _dict(meta["extra"], "extra")
+
+    expected: dict[str, tuple[np.dtype, tuple[int, ...]]] = {}
+    for net, shapes in specs.items():
+        if not shapes:
+            raise _Invalid(f"{net} must hold at least one Dense layer")
+        expected[f"{net}/params"] = (np.dtype(dtype), (_n_params(shapes),))
+        for state in ("m", "v"):
+            for param, shape in shapes.items():
+                expected[f"opt_{net}/{state}.{param}"] = (np.dtype(dtype), shape)
+    if config.ema is not None:
+        expected["G_ema/params"] = (np.dtype(dtype), expected["G/params"][1])
+    history = {name: value for name, value in headers.items() if name.startswith("history/")}
+    missing = sorted(set(expected) - set(headers))
+    if missing:
+        raise _Invalid(f"it lacks the arrays {missing[:6]}{' ...' if len(missing) > 6 else ''} that its "
+                       f"metadata implies")
+    unexpected = sorted(set(headers) - set(expected) - set(history))
+    if unexpected:
+        raise _Invalid(f"it holds arrays {[u[:60] for u in unexpected[:6]]} that its metadata does not "
+                       f"imply")
+    for name, (want_dtype, want_shape) in expected.items():
+        got_dtype, got_shape = headers[name]
+        if got_dtype != want_dtype or tuple(got_shape) != want_shape:
+            raise _Invalid(f"array {name!r} must be {want_dtype.name} of shape {want_shape} (from the "
+                           f"metadata), got {got_dtype.name} of shape {tuple(got_shape)}")
+    lengths = set()
+    for name, (got_dtype, got_shape) in history.items():
+        if got_dtype != np.dtype(np.float64) or len(got_shape) != 1:
+            raise _Invalid(f"array {name!r} must be 1-D float64, got {got_dtype.name} of shape "
+                           f"{tuple(got_shape)}")
+        lengths.add(got_shape[0])
+    if len(lengths) > 1:
+        raise _Invalid(f"the history arrays must share one length, got lengths {sorted(lengths)}")
+
+
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
-    """The metadata and arrays of a checkpoint, checked (format, checksum); no pickle."""
-    return read_npz(path, FORMAT, versions=(1, 2), legacy_versions=(1,))
+    """The metadata and arrays of a checkpoint, checked (format, schema, dtypes and shapes, checksum); no pickle."""
+    return read_npz(path, FORMAT, versions=(1, 2), legacy_versions=(1,), check=check_checkpoint_meta)
 
 
 def _optimizer_state(numbers: dict, prefix: str, arrays: dict) -> dict:
@@ -89,24 +319,34 @@ def _optimizer_state(numbers: dict, prefix: str, arrays: dict) -> dict:
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[GAN, np.random.Generator]:
-    """Rebuild the GAN and the random generator saved by :func:`save_checkpoint`."""
+    """Rebuild the GAN and the random generator saved by :func:`save_checkpoint`.
+
+    The file is checked first (:func:`read_checkpoint`: format, schema, every
+    array's dtype and shape, checksum), so a damaged or crafted file gives one
+    ``ValueError`` naming the file and what is wrong; a missing one
+    ``FileNotFoundError``.
+    """
     meta, arrays = read_checkpoint(path)
-    dtype = np.dtype(meta["dtype"])
-    G, D = from_spec(meta["G"], dtype), from_spec(meta["D"], dtype)
-    G.flat_params[...] = arrays["G/params"]
-    D.flat_params[...] = arrays["D/params"]
-    gan = GAN(G, D, GANConfig.from_dict(meta["config"]))
-    if gan.G_ema is not None:
-        gan.G_ema.flat_params[...] = arrays["G_ema/params"]
-    gan.opt_G.load_state_dict(_optimizer_state(meta["opt_G"], "opt_G", arrays))
-    gan.opt_D.load_state_dict(_optimizer_state(meta["opt_D"], "opt_D", arrays))
-    gan.step = int(meta["step"])
-    name = meta["rng"].get("bit_generator") if isinstance(meta.get("rng"), dict) else None
-    if name not in BIT_GENERATORS:
-        raise ValueError(f"{str(path)!r} names a random generator {name!r}; expected one of {list(BIT_GENERATORS)}")
-    bit_generator = getattr(np.random, name)()
-    bit_generator.state = meta["rng"]
-    return gan, np.random.Generator(bit_generator)
+    try:
+        dtype = np.dtype(meta["dtype"])
+        G, D = from_spec(meta["G"], dtype), from_spec(meta["D"], dtype)
+        G.flat_params[...] = arrays["G/params"]
+        D.flat_params[...] = arrays["D/params"]
+        gan = GAN(G, D, GANConfig.from_dict(meta["config"]))
+        if gan.G_ema is not None:
+            gan.G_ema.flat_params[...] = arrays["G_ema/params"]
+        gan.opt_G.load_state_dict(_optimizer_state(meta["opt_G"], "opt_G", arrays))
+        gan.opt_D.load_state_dict(_optimizer_state(meta["opt_D"], "opt_D", arrays))
+        gan.step = int(meta["step"])
+        rng = _make_rng(meta["rng"])
+        for name, value in arrays.items():
+            if not name.startswith("history/") and not np.isfinite(value).all():
+                raise ValueError(f"array {name!r} holds NaN or infinite values")
+    except (ValueError, TypeError, KeyError) as err:     # e.g. G's output does not fit D's input
+        raise ValueError(f"{str(path)!r} is not a valid numgan checkpoint: {err}") from None
+    except MemoryError:
+        raise ValueError(f"{str(path)!r} holds networks too large for this machine's memory") from None
+    return gan, rng
 
 
 def load_history(path: str | os.PathLike) -> History:

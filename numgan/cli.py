@@ -7,21 +7,27 @@
 * ``numgan evaluate``: mode metrics of a checkpoint;
 * ``numgan demo``: train a small MLP classifier and print its gradient check.
 
-Bad options end with a one-line error (exit status 2), never a traceback.
+Every failure ends with one line on stderr, never a traceback: bad options and
+files (exit status 2), a diverged run or a system error such as a folder that
+cannot be written (1), Ctrl-C (130, after saving the run's checkpoint:
+``numgan train ... --resume`` continues it). A run folder that holds a run is
+never overwritten: ``--resume`` continues it, ``--force`` starts it over.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, TextIO, TypeVar
+from typing import Any, Callable, NoReturn, TextIO, TypeVar
 
 import numpy as np
 
-from .checkpoint import load_checkpoint, read_checkpoint
+from .checkpoint import load_checkpoint, load_history, read_checkpoint
 from .data import IMAGE_SHAPES, MIXTURES, default_std, load_images, mixture
 from .gan import GAN, PENALTIES, TrainingDiverged
 from .gradcheck import check_network
@@ -33,13 +39,20 @@ from .network import mlp
 from .objectives import OBJECTIVES
 from .optim import Adam
 from .recipes import Recipe, resolve_recipe
-from .train import Data, Snapshots, decay_callbacks, fit
+from .train import Data, Snapshots, TrainingInterrupted, decay_callbacks, fit
 from .viz import (image_grid_gif, plot_field, plot_history, plot_image_grid, plot_samples, save_figure,
                   training_gif)
 
 
 class UsageError(Exception):
     """A bad option or file: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (``numgan train: error: ...``), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def demo(steps: int = 300, seed: int = 0, out: TextIO = sys.stdout) -> float:
@@ -98,6 +111,7 @@ def _checked(convert: Callable[[str], _T], ok: Callable[[_T], bool], expected: s
 _positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
 _positive_float = _checked(float, lambda v: bool(np.isfinite(v)) and v > 0, "a positive number")
 _fraction = _checked(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
+_seed = _checked(int, lambda v: 0 <= v < 2**63, "a non-negative integer")
 
 
 def _widths(text: str) -> list[int]:
@@ -110,11 +124,11 @@ def _widths(text: str) -> list[int]:
     return widths
 
 
-def add_train_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_train_parser(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("train", help="train a GAN on a 2-D mixture or images; write pictures, metrics, a checkpoint",
                        description="Train a GAN on a 2-D Gaussian mixture or on images. Every option defaults "
                                    "to the recommended recipe for the chosen data (numgan.recipes).")
-    p.add_argument("--data", choices=sorted(MIXTURES) + sorted(IMAGE_SHAPES), default="ring",
+    p.add_argument("--data", choices=sorted(MIXTURES) + sorted(IMAGE_SHAPES),
                    help="2-D mixtures: ring (8 modes, std 0.01), grid (25 modes, std 0.05), spiral, moons; "
                         "images: digits (8x8, bundled), mnist (5,000 28x28 digits, bundled), fashion "
                         "(Fashion-MNIST IDX files, see --fashion-path) (default ring)")
@@ -151,11 +165,18 @@ def add_train_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--instance-noise", type=float, help="std of noise added to D's inputs (default 0)")
     p.add_argument("--decay-from", type=_fraction,
                    help="fraction of the run after which both learning rates decay linearly to 0 (1: never)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=_seed, help="random seed (default 0)")
     p.add_argument("--name", help="run name (default <data>-<objective>-seed<seed>)")
     p.add_argument("--out", default="runs", help="folder of runs (default runs)")
-    p.add_argument("--snapshots", type=_positive_int, default=40, help="frames of training.gif (default 40)")
+    p.add_argument("--snapshots", type=_positive_int, help="frames of training.gif (default 40)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue the run in the run folder from its checkpoint, with its own settings "
+                            "(the same pictures and metrics at the end as if it had not stopped)")
+    again.add_argument("--force", action="store_true",
+                       help="delete the run already in the run folder (its checkpoint, metrics and pictures) "
+                            "and start over")
 
 
 #: command-line options that are recipe settings (resolved by numgan.recipes.resolve_recipe)
@@ -262,25 +283,170 @@ class ImageRun:
         return {"data": args.data, **rows}, summary
 
 
+#: the files ``numgan train`` writes in a run folder (``--force`` deletes these, and nothing else)
+RUN_FILES = ("checkpoint.npz", "snapshots.npz", "metrics.json", "samples.png", "field.png", "losses.png",
+             "training.gif")
+#: the files whose presence means that a run folder holds a run
+RUN_MARKS = ("checkpoint.npz", "metrics.json")
+#: ``numgan train`` options that are not recipe settings but fix the run (restored by ``--resume``)
+RUN_OPTIONS = ("data", "seed", "conditional", "fashion_path", "std", "snapshots")
+
+
+def resume_command(run_dir: Path) -> str:
+    """The command that resumes the run in ``run_dir``."""
+    return (f"numgan train --out {shlex.quote(str(run_dir.parent))} --name {shlex.quote(run_dir.name)} "
+            f"--resume")
+
+
+def _given_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The recipe options given on the command line, as JSON data (what a checkpoint stores to resume)."""
+    return {k: getattr(args, k) for k in RECIPE_OPTIONS if getattr(args, k) is not None}
+
+
+def _run_dir(args: argparse.Namespace, objective: str) -> Path:
+    conditional = "-conditional" if args.conditional else ""
+    run_dir = Path(args.out) / (args.name or f"{args.data}{conditional}-{objective}-seed{args.seed}")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"the run folder {run_dir} is a file, not a folder: choose another --out or --name")
+    return run_dir
+
+
+def _resume_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
+    """Set ``args`` to the settings of the run in ``run_dir`` (for ``--resume``); return its checkpoint's extra.
+
+    Options given on the command line must be the run's own: a resumed run continues exactly as it started.
+    """
+    path = run_dir / "checkpoint.npz"
+    if not path.is_file():
+        raise UsageError(f"--resume: there is no run to resume in {run_dir} (no checkpoint.npz): leave out "
+                         f"--resume to start one")
+    meta, _ = _read(path)
+    extra = meta.get("extra")
+    if not isinstance(extra, dict):
+        raise UsageError(f"{path} cannot be resumed: its 'extra' metadata must be a JSON object, got "
+                         f"{type(extra).__name__}")
+    if not isinstance(extra.get("options"), dict) or not all(k in extra for k in ("data", "seed", "loop")):
+        raise UsageError(f"{path} cannot be resumed from the command line: it does not record the options of "
+                         f"its run (written by an older numgan or by Python): use --force to start over")
+    stored = extra["options"]
+    for key in RECIPE_OPTIONS:
+        given = getattr(args, key)
+        if given is not None and json.loads(json.dumps(given)) != stored.get(key):
+            run_value = stored.get(key, "the recipe's")
+            raise UsageError(f"--resume continues the run with its own settings, but --{key.replace('_', '-')} "
+                             f"{given} differs from the run's ({run_value}): leave it out")
+    for key in RUN_OPTIONS:
+        given, theirs = getattr(args, key), extra.get(key)
+        if key == "conditional":
+            given = given or None
+            theirs = theirs or None
+        if given is not None and theirs is not None and given != theirs:
+            raise UsageError(f"--resume continues the run with its own settings, but --{key.replace('_', '-')} "
+                             f"{given} differs from the run's ({theirs}): leave it out")
+    for key in RECIPE_OPTIONS:
+        setattr(args, key, stored.get(key))
+    args.data, args.seed = extra["data"], extra["seed"]
+    args.conditional = bool(extra.get("conditional", False))
+    args.fashion_path = extra.get("fashion_path")
+    args.std = extra.get("std")
+    args.snapshots = extra.get("snapshots", 40)
+    return extra
+
+
+def _start_over(run_dir: Path) -> None:
+    """``--force``: delete the files of the run in ``run_dir`` (those ``numgan train`` writes, nothing else)."""
+    for name in RUN_FILES:
+        (run_dir / name).unlink(missing_ok=True)
+    for tmp in run_dir.glob("*.npz.*.tmp"):        # a save that was cut short
+        tmp.unlink(missing_ok=True)
+
+
+def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    try:
+        return read_checkpoint(path)
+    except (FileNotFoundError, ValueError) as err:
+        raise UsageError(str(err)) from None
+
+
 def train(args: argparse.Namespace) -> Path:
-    """``numgan train``: resolve the recipe, train with checkpoints, then write metrics and pictures."""
+    """``numgan train``: resolve the recipe, train with checkpoints, then write metrics and pictures.
+
+    A run folder that already holds a run is refused unless ``args.resume`` (continue it, bit for bit) or
+    ``args.force`` (delete it and start over).
+    """
+    resume, force = getattr(args, "resume", False), getattr(args, "force", False)
+    if args.seed is None and not resume:
+        args.seed = 0
+    if args.data is None and not resume:
+        args.data = "ring"
+    if resume:                                     # the run folder, from the options given, then its settings
+        given = argparse.Namespace(**vars(args))
+        given.data = args.data or "ring"
+        given.seed = 0 if args.seed is None else args.seed
+        run_dir = _run_dir(given, resolve_options(given).gan.objective if not args.name else "")
+        extra = _resume_settings(args, run_dir)
     recipe = resolve_options(args)
+    if args.snapshots is None:
+        args.snapshots = 40
     run = ImageRun(args, recipe) if args.data in IMAGE_SHAPES else MixtureRun(args, recipe)
     options, loop = recipe.gan, recipe.loop
-    conditional = "-conditional" if args.conditional else ""
-    run_dir = Path(args.out) / (args.name or f"{args.data}{conditional}-{options.objective}-seed{args.seed}")
-    gan = recipe.build_gan(args.seed)
+    if resume:
+        if json.loads(json.dumps({"networks": recipe.networks, "loop": loop})) != \
+                {"networks": extra.get("networks"), "loop": extra.get("loop")}:
+            raise UsageError(f"{run_dir / 'checkpoint.npz'} cannot be resumed: its recipe (networks and loop) "
+                             f"differs from what this numgan makes of its options")
+    else:
+        run_dir = _run_dir(args, options.objective)
+        if any((run_dir / name).exists() for name in RUN_MARKS):
+            if not force:
+                raise UsageError(f"{run_dir} already holds a run: add --resume to continue it from its "
+                                 f"checkpoint, or --force to delete it and start over (or choose another --name)")
+            _start_over(run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"cannot create the run folder {run_dir}: {err.strerror or err}") from None
+    checkpoint = run_dir / "checkpoint.npz"
     steps = loop["steps"]
     snapshots = Snapshots(every=max(1, steps // args.snapshots), n=run.snapshot_n, seed=args.seed + 1,
                           labels=run.snapshot_labels)
+    history: History | None = None
+    if resume:
+        try:
+            gan, rng = load_checkpoint(checkpoint)
+            history = load_history(checkpoint)
+        except (FileNotFoundError, ValueError, KeyError, TypeError) as err:
+            raise UsageError(f"{checkpoint} cannot be resumed: {str(err).splitlines()[0] if str(err) else err!r}"
+                             ) from None
+        if gan.config.to_dict() != options.to_dict():
+            raise UsageError(f"{checkpoint} cannot be resumed: its GAN options differ from its recipe's")
+        try:
+            snapshots.load(run_dir / "snapshots.npz", upto=gan.step)
+        except (FileNotFoundError, ValueError) as err:
+            print(f"training.gif will miss the frames before step {gan.step}: {str(err).splitlines()[0]}")
+        print(f"numgan train: resuming {run_dir}/ at step {gan.step} of {steps}", flush=True)
+    else:
+        try:
+            gan = recipe.build_gan(args.seed)
+        except MemoryError as err:
+            raise UsageError(f"not enough memory for the networks of --hidden "
+                             f"{','.join(map(str, recipe.networks['g_hidden']))} and --z-dim "
+                             f"{recipe.networks['z_dim']}: {err}") from None
+        rng = np.random.default_rng(args.seed)
     print(f"numgan train: {run.describe()}, {options.objective}, penalty {options.penalty}, {steps} steps of "
           f"batch {loop['batch_size']} -> {run_dir}/", flush=True)
+    extra = {"data": args.data, "seed": args.seed, **run.extra(), "networks": recipe.networks, "loop": loop,
+             "options": _given_options(args), "snapshots": args.snapshots}
     start = time.perf_counter()
-    history = fit(gan, run.data(), steps, loop["batch_size"], rng=args.seed, progress=not args.no_progress,
-                  callbacks=[snapshots, *decay_callbacks(steps, loop["decay_from"])],
-                  checkpoint_path=run_dir / "checkpoint.npz", checkpoint_every=max(1, steps // 10),
-                  checkpoint_extra={"data": args.data, "seed": args.seed, **run.extra(),
-                                    "networks": recipe.networks, "loop": loop})
+    try:
+        history = fit(gan, run.data(), steps, loop["batch_size"], rng=rng, progress=not args.no_progress,
+                      callbacks=[snapshots, *decay_callbacks(steps, loop["decay_from"])], history=history,
+                      checkpoint_path=checkpoint, checkpoint_every=max(1, steps // 10), checkpoint_extra=extra,
+                      before_checkpoint=lambda _: snapshots.save(run_dir / "snapshots.npz"))
+    except MemoryError as err:
+        raise UsageError(f"not enough memory to train networks of --hidden "
+                         f"{','.join(map(str, recipe.networks['g_hidden']))} on batches of --batch-size "
+                         f"{loop['batch_size']} x --d-steps {options.d_steps}: {err}") from None
     seconds = time.perf_counter() - start
     metrics, summary = run.report(gan, history, snapshots, run_dir)
     metrics.update(seconds=round(seconds, 2), steps=steps,
@@ -310,17 +476,31 @@ def _finite(metrics: dict[str, Any]) -> dict[str, Any]:
 # -- numgan sample / evaluate --------------------------------------------------------------------
 
 def _load(path: str) -> tuple[GAN, dict[str, Any]]:
+    if Path(path).is_dir():
+        raise UsageError(f"--checkpoint {path!r} is a directory, not a checkpoint file (give its checkpoint.npz)")
     try:
         gan, _ = load_checkpoint(path)
         meta, _ = read_checkpoint(path)
-    except (FileNotFoundError, ValueError) as err:
-        raise UsageError(str(err)) from None
-    return gan, meta.get("extra", {})
+    except (FileNotFoundError, ValueError, KeyError, TypeError) as err:
+        raise UsageError(str(err) or f"{path!r} is not a readable checkpoint ({type(err).__name__})") from None
+    extra = meta.get("extra", {})
+    if not isinstance(extra, dict):
+        raise UsageError(f"{path!r} is not a readable checkpoint: its 'extra' metadata must be a JSON object, "
+                         f"got {type(extra).__name__}")
+    return gan, extra
+
+
+def _samples(gan: GAN, n: int, seed: int, use_ema: bool = True) -> np.ndarray:
+    """``gan.sample``, with a one-line error naming ``--n`` when the memory is short."""
+    try:
+        return gan.sample(n, rng=seed, use_ema=use_ema)
+    except MemoryError as err:
+        raise UsageError(f"not enough memory for --n {n} samples: {err}") from None
 
 
 def sample(args: argparse.Namespace) -> Path:
     gan, extra = _load(args.checkpoint)
-    x = gan.sample(args.n, rng=args.seed, use_ema=not args.raw)
+    x = _samples(gan, args.n, args.seed, use_ema=not args.raw)
     out = Path(args.out)
     if out.suffix == ".npy":
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -348,31 +528,44 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError("the checkpoint does not say which data it was trained on: give --data")
     std = args.std or extra.get("std") or default_std(name)
     _, means = mixture(name, 1, rng=0, return_means=True, std=std)
-    metrics = mode_coverage(gan.sample(args.n, rng=args.seed), means, std)
+    metrics = mode_coverage(_samples(gan, args.n, args.seed), means, std)
     metrics.update(data=name, std=std, n=args.n, step=gan.step)
     print(json.dumps(_finite(metrics), indent=2))
     return metrics
 
 
+def _os_error(err: OSError) -> str:
+    """An OSError in words: what went wrong and with which file."""
+    what = err.strerror or str(err) or type(err).__name__
+    files = [f for f in (err.filename, err.filename2) if f is not None]
+    return f"{what}: {' -> '.join(repr(str(f)) for f in files)}" if files else what
+
+
+def _error(message: str, status: int) -> int:
+    print(f"numgan: error: {message.strip().splitlines()[0] if message.strip() else 'unknown error'}",
+          file=sys.stderr)
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="numgan", description="GANs from scratch in NumPy.")
+    parser = _Parser(prog="numgan", description="GANs from scratch in NumPy.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_train_parser(sub)
     p = sub.add_parser("sample", help="draw samples from a checkpoint into a .npy or .png file")
     p.add_argument("--checkpoint", required=True, help="a checkpoint.npz written by numgan train")
     p.add_argument("--n", type=_positive_int, default=1000, help="number of samples (default 1000)")
     p.add_argument("--out", required=True, help="output file, .npy (the array) or .png (a scatter plot)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the noise (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed of the noise (default 0)")
     p.add_argument("--raw", action="store_true", help="sample from G itself, not its moving average")
     p = sub.add_parser("evaluate", help="mode coverage of a checkpoint's samples")
     p.add_argument("--checkpoint", required=True, help="a checkpoint.npz written by numgan train")
     p.add_argument("--n", type=_positive_int, default=2500, help="number of samples (default 2500)")
     p.add_argument("--data", choices=sorted(MIXTURES), help="the mixture (default: the checkpoint's)")
     p.add_argument("--std", type=_positive_float, help="component std (default: the checkpoint's)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the noise (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed of the noise (default 0)")
     p = sub.add_parser("demo", help="train a small MLP and print its gradient check")
     p.add_argument("--steps", type=_positive_int, default=300, help="training steps (default 300)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
@@ -383,11 +576,29 @@ def main(argv: list[str] | None = None) -> int:
             evaluate(args)
         else:
             demo(args.steps, args.seed)
+    except TrainingInterrupted as err:
+        if err.checkpoint_path is None or err.saved_step is None:
+            print(f"numgan: interrupted after step {err.step}; no checkpoint was saved, so there is nothing to "
+                  f"resume", file=sys.stderr)
+        else:
+            print(f"numgan: interrupted: step {err.saved_step} is saved in {err.checkpoint_path}; resume with: "
+                  f"{resume_command(err.checkpoint_path.parent)}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("numgan: interrupted", file=sys.stderr)
+        return 130
     except (UsageError, ValueError, TypeError) as err:
-        parser.error(str(err).splitlines()[0])
+        return _error(str(err), 2)
     except TrainingDiverged as err:
-        print(f"numgan: error: {err}", file=sys.stderr)
-        return 1
+        return _error(str(err), 1)
+    except MemoryError as err:
+        return _error(f"not enough memory: {err}", 1)
+    except OSError as err:
+        return _error(_os_error(err), 1)
+    except Exception as err:        # a bug of numgan: still one line, the traceback on request
+        if os.environ.get("NUMGAN_TRACEBACK"):
+            raise
+        return _error(f"{type(err).__name__}: {err} (a bug in numgan? NUMGAN_TRACEBACK=1 shows the traceback)", 1)
     return 0
 
 

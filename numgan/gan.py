@@ -44,12 +44,36 @@ PENALTIES = (None, "wgan_gp", "r1")
 
 
 class TrainingDiverged(FloatingPointError):
-    """A loss or gradient became NaN or inf; the weights were not updated with it."""
+    """A loss or gradient became NaN or inf; the weights were not updated with it.
 
-    def __init__(self, step: int, what: str, value: float) -> None:
-        self.step = step
-        super().__init__(f"training diverged at step {step}: {what} is {value}; "
-                         f"the update of step {step} was not applied")
+    The message says exactly what of the step was applied. Raised by
+    :meth:`GAN.train_step`, which gives ``d_updates_applied`` (how many of the
+    step's ``d_steps`` D updates were applied before the bad value; all of them
+    when G's update diverged) and ``d_steps``: "2 of the 3 D updates of step 5
+    were applied; G was not updated". Raised by a lone
+    :meth:`GAN.discriminator_step` or :meth:`GAN.generator_step` (both left
+    ``None``) it says that this update was not applied.
+
+    Attributes: ``step``, ``what`` (the name of the bad number), ``value``,
+    ``d_updates_applied``, ``d_steps`` and ``g_updated`` (always False).
+    """
+
+    def __init__(self, step: int, what: str, value: float, d_updates_applied: int | None = None,
+                 d_steps: int | None = None) -> None:
+        self.step, self.what, self.value = step, what, value
+        self.d_updates_applied, self.d_steps, self.g_updated = d_updates_applied, d_steps, False
+        if d_updates_applied is None or d_steps is None:
+            player = "G" if what.startswith("g_") else "D"
+            applied = f"this {player} update of step {step} was not applied"
+        elif d_updates_applied == 0:
+            applied = f"no update of step {step} was applied" + (
+                f" (0 of the {d_steps} D updates; G was not updated)" if d_steps > 1 else "")
+        elif d_steps == 1:
+            applied = f"the D update of step {step} was applied; G was not updated"
+        else:
+            applied = (f"{d_updates_applied} of the {d_steps} D updates of step {step} were applied; "
+                       f"G was not updated")
+        super().__init__(f"training diverged at step {step}: {what} is {value}; {applied}")
 
 
 @dataclass(frozen=True)
@@ -381,8 +405,16 @@ class GAN:
         ``g_loss``, ``p_real`` and ``p_fake`` (mean ``sigmoid`` of D's scores
         on the last D batch), ``d_grad_norm``, ``g_grad_norm`` and ``penalty``
         (see :meth:`discriminator_gradients`).
+
+        A NaN or inf in ``x_real`` is a ``ValueError`` (before any update); a
+        NaN or inf loss or gradient is a :class:`TrainingDiverged` that says
+        how many of the step's D updates were applied (G's never is).
         """
         check_matrix(x_real, "x_real", width=self.data_dim, dtype=self.dtype)
+        if not np.isfinite(x_real).all():   # the input's fault, not training's: say so before any update
+            bad = np.argwhere(~np.isfinite(x_real))
+            raise ValueError(f"x_real must be finite, got {len(bad)} NaN or inf entries (the first at "
+                             f"{tuple(int(i) for i in bad[0])}: {x_real[tuple(bad[0])]})")
         rows, d_steps, pack = x_real.shape[0], self.config.d_steps, self.config.pack
         if rows % d_steps or (rows // d_steps) % pack or rows == 0:
             raise ValueError(f"x_real must have d_steps * batch rows with batch a multiple of pack "
@@ -391,10 +423,15 @@ class GAN:
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         labels = self._check_labels(labels, rows)
         batch = rows // d_steps
-        for k in range(d_steps):
-            rows_k = slice(k * batch, (k + 1) * batch)
-            record = self.discriminator_step(x_real[rows_k], rng, None if labels is None else labels[rows_k])
-        record.update(self.generator_step(batch, rng))
+        k = 0   # the D updates of this step applied so far, for an exact TrainingDiverged message
+        try:
+            for k in range(d_steps):
+                rows_k = slice(k * batch, (k + 1) * batch)
+                record = self.discriminator_step(x_real[rows_k], rng, None if labels is None else labels[rows_k])
+            k = d_steps
+            record.update(self.generator_step(batch, rng))
+        except TrainingDiverged as err:
+            raise TrainingDiverged(err.step, err.what, err.value, k, d_steps) from None
         self.step += 1
         return record
 

@@ -34,11 +34,21 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     weights). ``indices`` (an iterable of index tuples) limits the entries
     computed; the others are left at 0.
 
+    ``x`` must be a floating array (float64 for a meaningful check). An integer
+    or bool array is refused with a ``TypeError`` rather than converted: it
+    cannot hold ``x + h`` (the step would be truncated, giving nonsense), and a
+    float64 copy would not be seen by an ``f`` that reads the original array
+    through another reference, as allowed above (the gradient would silently
+    be 0). Pass ``x.astype(np.float64)`` instead, and let ``f`` read that array.
+
     See ``docs/backprop.md#checking-gradients``.
     """
     check_positive(h, "h")
     if not isinstance(x, np.ndarray):
         raise TypeError(f"x must be a numpy array, got {type(x).__name__}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"x must be a floating numpy array (float64) that f reads, got dtype {x.dtype.name}: "
+                        f"an integer array cannot hold x + h; pass x.astype(np.float64) instead")
     grad = np.zeros(x.shape, dtype=np.float64)
     entries = np.ndindex(x.shape) if indices is None else indices
     for i in entries:

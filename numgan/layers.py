@@ -31,7 +31,7 @@ from typing import Any, Literal, overload
 import numpy as np
 import numpy.typing as npt
 
-from ._checks import as_float_array, check_in_range, check_int, check_matrix
+from ._checks import as_float_array, check_float_dtype, check_in_range, check_int, check_matrix
 from .init import init_weight, zeros_bias
 
 
@@ -88,7 +88,8 @@ class Layer:
                                   f"second_derivative(cache) = f''(x)")
 
     def astype(self, dtype: npt.DTypeLike) -> "Layer":
-        """A copy of the layer whose parameters have ``dtype``."""
+        """A copy of the layer whose parameters have ``dtype`` (a floating dtype)."""
+        dtype = check_float_dtype(dtype, "dtype")
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         new.params = {k: v.astype(dtype) for k, v in self.params.items()}
@@ -96,6 +97,20 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _check_dy(dy: object, shape: tuple[int, ...]) -> None:
+    """Raise ``ValueError`` unless ``dy`` has the ``shape`` of the layer's output (a shape comparison, no copy).
+
+    Without it an elementwise backward would broadcast a ``dy`` of the wrong
+    shape and return a ``dx`` of the wrong shape, silently.
+    """
+    got = getattr(dy, "shape", None)
+    if got != shape:
+        if not isinstance(dy, np.ndarray):
+            raise TypeError(f"dy must be a numpy array of the shape of the layer's output {shape}, "
+                            f"got {type(dy).__name__}")
+        raise ValueError(f"dy must have the shape of the layer's output {shape}, got {got}")
 
 
 class Dense(Layer):
@@ -117,6 +132,7 @@ class Dense(Layer):
         super().__init__()
         self.in_features = check_int(in_features, "in_features")
         self.out_features = check_int(out_features, "out_features")
+        dtype = check_float_dtype(dtype, "dtype")
         rng = np.random.default_rng(rng)
         self.params = {
             "W": init_weight(init, in_features, out_features, rng, dtype, alpha),
@@ -156,6 +172,9 @@ class Dense(Layer):
         ``input_grad=False`` skips ``dx`` and returns ``None`` for it (the
         discriminator's first layer needs no gradient for the data).
         """
+        if isinstance(dy, np.ndarray) and dy.ndim == 2 and dy.shape[0] != cache.shape[0]:
+            raise ValueError(f"dy must have the shape of the layer's output {(cache.shape[0], self.out_features)}, "
+                             f"got {dy.shape}")
         x = cache
         W = self.params["W"]
         check_matrix(dy, "dy", width=self.out_features, dtype=W.dtype)
@@ -198,6 +217,7 @@ class LeakyReLU(Layer):
     def backward(self, dy: np.ndarray, cache: Any, *, param_grads: bool = True
                  ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         slope = cache
+        _check_dy(dy, slope.shape)
         ### BEGIN SOLUTION
         return dy * slope, {}
         ### END SOLUTION
@@ -255,6 +275,7 @@ class Sigmoid(Layer):
     def backward(self, dy: np.ndarray, cache: Any, *, param_grads: bool = True
                  ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         y = cache
+        _check_dy(dy, y.shape)
         ### BEGIN SOLUTION
         return dy * y * (1 - y), {}
         ### END SOLUTION
@@ -280,6 +301,7 @@ class Tanh(Layer):
     def backward(self, dy: np.ndarray, cache: Any, *, param_grads: bool = True
                  ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         y = cache
+        _check_dy(dy, y.shape)
         return dy * (1 - y * y), {}
 
     def derivative(self, cache: Any) -> np.ndarray | float:
@@ -294,13 +316,15 @@ class Tanh(Layer):
 
 
 class Identity(Layer):
-    """``y = x``; ``dx = dy``."""
+    """``y = x``; ``dx = dy``. The cache is the shape of ``x`` (to check ``dy``'s)."""
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        return as_float_array(x, "x"), None
+        return as_float_array(x, "x"), x.shape
 
     def backward(self, dy: np.ndarray, cache: Any, *, param_grads: bool = True
                  ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        if cache is not None:   # None: a cache from before the cache held the shape
+            _check_dy(dy, cache)
         return dy, {}
 
     def derivative(self, cache: Any) -> np.ndarray | float:

@@ -8,16 +8,39 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_labels, check_same_shape
+from ._checks import as_float_array, check_in_range, check_labels, check_same_shape, is_real_number
 from .layers import stable_sigmoid
 
 
-def _targets_like(targets: np.ndarray | float, logits: np.ndarray, name: str = "targets") -> np.ndarray:
-    """Targets as an array of the logits' shape and dtype (a number is broadcast)."""
-    if np.isscalar(targets):
+def _not_empty(x: np.ndarray, name: str) -> np.ndarray:
+    """Raise ``ValueError`` for an array with no element (its mean would be NaN)."""
+    if x.size == 0:
+        raise ValueError(f"{name} must hold at least one element, got an empty array of shape {x.shape}")
+    return x
+
+
+def _targets_like(targets: np.ndarray | float, logits: np.ndarray, name: str = "targets",
+                  probabilities: bool = False, logits_name: str = "logits") -> np.ndarray:
+    """Targets as an array of the logits' shape and dtype (a number is broadcast).
+
+    A target is a real number (not a bool or a string) or a floating array of
+    the logits' shape; with ``probabilities`` every value must lie in [0, 1]
+    (one ``min`` and one ``max`` for an array).
+    """
+    if not isinstance(targets, np.ndarray):
+        if not is_real_number(targets):
+            kind = "a number in [0, 1]" if probabilities else "a number"
+            raise TypeError(f"{name} must be {kind} or a floating array of the shape of {logits_name} "
+                            f"{logits.shape}, got {type(targets).__name__} {targets!r}")
+        if probabilities:
+            check_in_range(targets, name, 0.0, 1.0)
         return np.full_like(logits, targets)
     targets = as_float_array(targets, name)
-    check_same_shape(logits, targets, "logits", name)
+    check_same_shape(logits, targets, logits_name, name)
+    if probabilities and targets.size:
+        low, high = targets.min(), targets.max()
+        if not (low >= 0 and high <= 1):   # also False for NaN
+            raise ValueError(f"{name} must lie in [0, 1] (probabilities), got values from {low} to {high}")
     return targets.astype(logits.dtype, copy=False)
 
 
@@ -32,10 +55,10 @@ def bce_with_logits(logits: np.ndarray, targets: np.ndarray | float) -> tuple[fl
 
     Returns the mean over all ``n`` elements and ``dL/ds = (sigmoid(s) - y) / n``.
     ``targets`` is an array of the shape of ``logits`` or one number (e.g. 1.0
-    for "real"). See ``docs/backprop.md#binary-cross-entropy-from-logits``.
+    for "real"), each in [0, 1]. See ``docs/backprop.md#binary-cross-entropy-from-logits``.
     """
-    s = as_float_array(logits, "logits")
-    y = _targets_like(targets, s)
+    s = _not_empty(as_float_array(logits, "logits"), "logits")
+    y = _targets_like(targets, s, probabilities=True)
     ### BEGIN SOLUTION
     losses = np.maximum(s, 0) - s * y + np.log1p(np.exp(-np.abs(s)))
     n = s.size
@@ -49,8 +72,8 @@ def mse(pred: np.ndarray, target: np.ndarray | float) -> tuple[float, np.ndarray
     ``target`` is an array of the shape of ``pred`` or one number
     (``docs/backprop.md#mean-squared-error``).
     """
-    p = as_float_array(pred, "pred")
-    t = _targets_like(target, p, "target")
+    p = _not_empty(as_float_array(pred, "pred"), "pred")
+    t = _targets_like(target, p, "target", logits_name="pred")
     diff = p - t
     return float(np.mean(diff * diff)), (2 / p.size) * diff
 
@@ -77,6 +100,7 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     s = as_float_array(logits, "logits")
     if s.ndim != 2:
         raise ValueError(f"logits must be 2-D with shape (batch, classes), got shape {s.shape}")
+    _not_empty(s, "logits")
     labels = check_labels(np.asarray(labels), s.shape[0], s.shape[1])
     n = s.shape[0]
     rows = np.arange(n)

@@ -418,3 +418,58 @@ def test_a_real_version_1_checkpoint_reads_with_the_legacy_rule():
     assert meta["version"] == 1 and "G/params" in arrays
     with pytest.raises(ValueError, match="no 'checksum_covers'"):
         read_npz(CHECKPOINT_V1, "numgan-checkpoint", (1, 2))
+
+
+# -- the caller's check, the metadata's size, zip bombs, stale temporaries -------------------------
+
+def test_check_sees_meta_and_headers_before_any_array_is_read(tmp_path, monkeypatch):
+    path = small_file(tmp_path)
+    seen = []
+    real_read_array = _npz.npy_format.read_array
+
+    def check(meta, headers):
+        seen.append((meta["step"], dict(headers)))
+        raise ValueError("w is not what step 7 implies")
+
+    def spying_read_array(*args, **kw):
+        a = real_read_array(*args, **kw)
+        seen.append(a.dtype.str)
+        return a
+    monkeypatch.setattr(_npz.npy_format, "read_array", spying_read_array)
+    message = assert_rejected(path, "is not a valid numgan test: w is not what step 7 implies", check=check)
+    assert message.startswith(repr(str(path)))
+    assert seen == ["|u1", (7, {"w": (np.dtype(np.float32), (3,))})]      # only the metadata was read
+    monkeypatch.undo()
+    meta, arrays = read_npz(path, FORMAT, (2,), check=lambda meta, headers: None)
+    assert meta["step"] == 7 and set(arrays) == {"w"}
+
+
+def test_metadata_over_its_limit_is_refused(tmp_path):
+    path = write_npz(tmp_path / "m.npz", {}, {"notes": "x" * 5000}, FORMAT, 2)
+    assert_rejected(path, "over the limit max_meta_bytes=1000", max_meta_bytes=1000)
+    assert read_npz(path, FORMAT, (2,))[0]["notes"] == "x" * 5000
+
+
+def test_a_member_compressed_like_a_zip_bomb_is_refused_unread(tmp_path):
+    path = small_file(tmp_path)
+    zeros = npy_bytes(np.zeros(5 * 1024 ** 2))          # 40 MB of zeros, deflated to a few kB
+    write_members(path, [*members(path), ("z.npy", zeros)], compression=zipfile.ZIP_DEFLATED)
+    assert path.stat().st_size < 1024 ** 2
+    assert_rejected(path, "(a zip bomb?)")
+
+
+def test_stale_temporaries_are_removed_and_fresh_or_foreign_ones_kept(tmp_path):
+    path = small_file(tmp_path)
+    old = 1_000_000_000
+    stale, fresh, other = (tmp_path / "f.npz.a1b2c3_d.tmp", tmp_path / "f.npz.freshone.tmp",
+                           tmp_path / "g.npz.a1b2c3_d.tmp")
+    for p in (stale, fresh, other):
+        p.write_bytes(b"partial")
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    link = tmp_path / "f.npz.symlink1.tmp"
+    link.symlink_to(other)
+    os.utime(link, (old, old), follow_symlinks=False)
+    assert _npz.remove_stale_temps(path) == [stale]
+    assert not stale.exists() and fresh.exists() and other.exists() and link.is_symlink()
+    assert _npz.remove_stale_temps(tmp_path / "missing" / "f.npz") == []
