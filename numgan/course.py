@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import math
 import os
 import re
 import shutil
@@ -1013,6 +1014,9 @@ def select(names: list[str] | None) -> list[Exercise]:
     if not names:
         return list(EXERCISES)
     wanted = [n.strip() for name in names for n in name.split(",") if n.strip()]
+    if not wanted:
+        raise ValueError(f"--exercise must name at least one exercise of {[ex.name for ex in EXERCISES]}, "
+                         f"got {names!r}")
     unknown = [n for n in wanted if n not in EXERCISES_BY_NAME]
     if unknown:
         raise ValueError(f"unknown exercise(s) {unknown}; the exercises are {list(EXERCISES_BY_NAME)}")
@@ -1063,6 +1067,17 @@ def format_table(result: dict, reports: bool = True) -> str:
 # The command line
 # ---------------------------------------------------------------------------------------------
 
+def _seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds > 0 (one-line error otherwise)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and 0 < value <= 86_400):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds in (0, 86400], got {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="numgan-course",
@@ -1077,7 +1092,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", help="the numgan checkout to build from (default: the one this module is in)")
     p = sub.add_parser("grade", help="grade the numgan package in DIR, one exercise per subprocess")
     p.add_argument("dir", metavar="DIR", help="the folder holding the student's numgan/ (or numgan/ itself)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT,
                    help=f"seconds per exercise before it is stopped and failed (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("-e", "--exercise", action="append", metavar="NAME",
                    help="grade only these exercises (repeat, or separate with commas)")

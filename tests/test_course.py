@@ -285,3 +285,12 @@ def test_every_marked_block_is_a_whole_unit():
             if leaked:
                 problems.append(f"{path.name}:{name} uses {leaked} after its block, defined only inside it")
     assert problems == []
+
+
+@pytest.mark.parametrize("args, words", [(["--timeout", "inf"], "expected a number of seconds"),
+                                          (["--timeout", "-1"], "expected a number of seconds"),
+                                          (["-e", ""], "--exercise must name at least one exercise")])
+def test_grade_options_fail_in_one_line(args, words, tmp_path):
+    out = subprocess.run([sys.executable, "-m", "numgan.course", "grade", str(ROOT), *args],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and words in out.stderr and "Traceback" not in out.stderr
