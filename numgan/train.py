@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm.auto import tqdm
 
-from ._checks import check_int, check_rng
+from ._checks import check_in_range, check_int, check_rng
 from ._npz import read_npz, write_npz
 from .checkpoint import read_checkpoint, save_checkpoint
 from .gan import GAN, TrainingDiverged
@@ -313,7 +313,7 @@ class LinearDecay:
     def __init__(self, start: int, end: int, final: float = 0.0) -> None:
         self.start = check_int(start, "start", minimum=0)
         self.end = check_int(end, "end", minimum=self.start + 1)
-        self.final = float(final)
+        self.final = check_in_range(final, "final", 0.0, 1.0)     # a fraction of the starting rates
 
     def factor(self, step: int) -> float:
         progress = min(max((step - self.start) / (self.end - self.start), 0.0), 1.0)

@@ -222,3 +222,11 @@ def test_a_lone_update_that_diverges_says_it_was_not_applied():
     _diverge_on_call(gan, "generator_gradients", 1)
     with pytest.raises(TrainingDiverged, match=r"g_loss is nan; this G update of step 1 was not applied$"):
         gan.generator_step(4, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("final", [-1.0, float("nan"), 1.5, "0.5"])
+def test_linear_decay_refuses_a_final_fraction_outside_0_1(final):
+    from numgan.train import LinearDecay
+    with pytest.raises((ValueError, TypeError), match="final must be"):
+        LinearDecay(0, 10, final=final)
+    assert LinearDecay(0, 10, final=np.float32(0.5)).final == 0.5
