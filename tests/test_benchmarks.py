@@ -97,3 +97,20 @@ def test_step_flops_count_by_hand():
     # D step: G fwd 18 + D fwd 2*25 + dW 2*25 + dx 2*(25-20) = 128; G step: 18 + 25 + 25 + 18 + (18-6) = 98
     assert module.gemm_flops(arch, 1) == 2 * (128 + 98)
     assert module.gemm_flops(arch, 64) == 64 * 2 * (128 + 98)
+
+
+def test_soak_benchmark_runs_quick(tmp_path):
+    """A 600-step ring run killed 3 times (SIGKILL and SIGINT) and resumed ends bit for bit as an uninterrupted one."""
+    out = tmp_path / "soak.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "soak.py"), "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(out.read_text())
+    assert report["quick"] is True and report["steps"] == 600 and report["kills"] == 3
+    assert report["identical_all"] is True and all(report["identical"].values())
+    assert set(report["identical"]) >= {"G", "D", "G_ema", "opt_G", "opt_D", "rng", "step", "history"}
+    assert report["final_step"] == {"uninterrupted": 600, "killed": 600}
+    assert report["first_mismatch"] is None
+    # a SIGKILL in a checkpoint write may leave its temporary file (a later save removes it after 60 s)
+    assert all(name.endswith(".tmp") for name in report["leftover_files"])
+    assert report["rss_mb"]["killed"]["max"] > 0
