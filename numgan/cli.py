@@ -208,6 +208,14 @@ def resolve_options(args: argparse.Namespace) -> Recipe:
         raise UsageError(message) from None
 
 
+def _has_frames(snapshots: Snapshots) -> bool:
+    """Whether there are frames for training.gif; a resumed run whose snapshots.npz was lost may have none."""
+    if not snapshots.frames:
+        print("training.gif not written: no snapshot frames (the run's snapshots.npz was missing or damaged "
+              "and no step was left to record)")
+    return bool(snapshots.frames)
+
+
 class MixtureRun:
     """What ``numgan train`` does that is particular to a 2-D mixture: its data, its pictures, its metrics."""
 
@@ -237,7 +245,8 @@ class MixtureRun:
             save_figure(plot_field(gan.D, fake[:300], options.objective, real=real[:500]), run_dir / "field.png")
         else:
             print("field.png skipped: with --pack > 1, D judges several samples at once, not points of the plane")
-        training_gif(snapshots.frames, run_dir / "training.gif", real=real[:1000], means=self.means)
+        if _has_frames(snapshots):
+            training_gif(snapshots.frames, run_dir / "training.gif", real=real[:1000], means=self.means)
         summary = (f"{metrics['modes_covered']}/{metrics['modes']} modes, {100 * metrics['high_quality']:.1f} % "
                    f"high quality, reverse KL {metrics['reverse_kl']:.3f}")
         return _finite(metrics), summary
@@ -273,7 +282,8 @@ class ImageRun:
         grid = gan.generate(snapshots.z, self.snapshot_labels)
         title = f"{args.data}: step {gan.step}" + (" (row r: class r)" if args.conditional else "")
         save_figure(plot_image_grid(grid, self.shape, nrow=10, title=title), run_dir / "samples.png")
-        image_grid_gif(snapshots.frames, run_dir / "training.gif", self.shape, nrow=10)
+        if _has_frames(snapshots):
+            image_grid_gif(snapshots.frames, run_dir / "training.gif", self.shape, nrow=10)
         g = rows["gan"]
         summary = (f"classifier score {g['classifier_score']:.2f} (held-out real "
                    f"{rows['held_out']['classifier_score']:.2f}), {g['classes_present']} classes, precision "

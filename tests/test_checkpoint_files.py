@@ -222,6 +222,18 @@ def edit(meta, arrays, tmp_path, name, change):
     return rewrite(tmp_path / f"{name}.npz", arrays, meta)
 
 
+
+def load_error_and_peak(path) -> tuple[str, int]:
+    """The ValueError that loading ``path`` must raise, and the peak memory traced while loading it."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError) as info:
+            load_checkpoint(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return str(info.value), peak
+
 @pytest.mark.parametrize("name, change, match", [
     ("meta-bit-generator-seed", lambda m, a: m["rng"].update(bit_generator="seed"), "random generator 'seed'"),
     ("rng-state-wrong", lambda m, a: m["rng"].update(state={"state": "x", "inc": 1}), "rng holds a state"),
@@ -257,14 +269,7 @@ def edit(meta, arrays, tmp_path, name, change):
 def test_crafted_files_name_what_is_wrong(original, tmp_path, name, change, match):
     meta, arrays = contents(original[0], tmp_path)
     path = edit(meta, arrays, tmp_path, name, change)
-    tracemalloc.start()
-    try:
-        with pytest.raises(ValueError) as info:
-            load_checkpoint(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    message = str(info.value)
+    message, peak = load_error_and_peak(path)
     assert message.startswith(repr(str(path))) and match in message, message
     assert "pickle" not in message.lower()
     assert peak < 50 * 1024 ** 2, peak
@@ -346,16 +351,10 @@ def test_a_zip_bomb_is_refused_by_its_declared_size_quickly_and_in_little_memory
     for path in zip_bombs:
         assert path.stat().st_size < 1024 ** 2
         start = time.perf_counter()
-        tracemalloc.start()
-        try:
-            with pytest.raises(ValueError) as info:
-                load_checkpoint(path)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        message, peak = load_error_and_peak(path)
         assert time.perf_counter() - start < 2
         assert peak < 200 * 1024 ** 2, peak
-        assert str(path) in str(info.value) and "zip bomb" in str(info.value)
+        assert str(path) in message and "zip bomb" in message
 
 
 def test_a_large_deflated_member_that_is_no_bomb_is_checked_against_the_spec(original, tmp_path):

@@ -248,3 +248,19 @@ def test_snapshots_save_and_load(tmp_path):
         Snapshots(every=3, n=4, seed=1).load(tmp_path / "s.npz", upto=4)
     with pytest.raises(ValueError, match="misses frames"):
         Snapshots(every=2, n=4, seed=1).load(tmp_path / "s.npz", upto=8)
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage"])
+def test_resume_without_its_snapshot_frames_still_finishes(tmp_path, damage):
+    """A lost or damaged snapshots.npz costs the GIF's frames, never the run."""
+    common = ["train", "--steps", "20", "--hidden", "8", "--batch-size", "16", "--snapshots", "2", "--no-progress",
+              "--out", str(tmp_path), "--name", "r"]
+    assert run(*common).returncode == 0
+    frames = tmp_path / "r" / "snapshots.npz"
+    if damage == "missing":
+        frames.unlink()
+    else:
+        frames.write_bytes(b"garbage")
+    out = run(*common[:-2], "--name", "r", "--resume")
+    assert out.returncode == 0, out.stderr
+    assert "training.gif not written" in out.stdout and "Traceback" not in out.stderr
