@@ -258,8 +258,9 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, hidden: Sequence[in
     net = mlp([images.shape[1], *hidden, n_classes], activation="relu", dtype=np.float32, seed=rng)
     opt = Adam(net.params, lr=lr, betas=(0.9, 0.999), weight_decay=weight_decay)
     batch = min(batch_size, n)
-    order, pos = rng.permutation(n), 0
     start = time.perf_counter()
+    ### BEGIN SOLUTION
+    order, pos = rng.permutation(n), 0
     for t in range(steps):
         if pos + batch > n:
             order, pos = rng.permutation(n), 0
@@ -270,6 +271,7 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, hidden: Sequence[in
         _, grads = net.backward(ds, cache)
         opt.lr = lr * 0.5 * (1 + math.cos(math.pi * t / steps))
         opt.step(grads)
+    ### END SOLUTION
     info = {"hidden": list(hidden), "steps": steps, "batch_size": batch, "lr": lr,
             "weight_decay": weight_decay, "seed": seed if isinstance(seed, int) else "generator",
             "n_train": n, "final_batch_loss": loss, "train_seconds": time.perf_counter() - start}

@@ -127,10 +127,12 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        ### BEGIN SOLUTION
         v = state["velocity"]
         v *= self.momentum
         v += g
         p -= self.lr * (g + self.momentum * v if self.nesterov else v)
+        ### END SOLUTION
 
     def _hyper(self) -> dict[str, float | bool]:
         return {"momentum": self.momentum, "nesterov": self.nesterov}

@@ -68,6 +68,7 @@ def penalty_weight_gradients(D: Sequential, dP_dg: np.ndarray, cache: list, delt
     injected: dict[int, np.ndarray] = {}
     a = dP_dg
     for k, layer in enumerate(D.layers):                       # sweep 1: through the backward pass
+        ### BEGIN SOLUTION
         if isinstance(layer, Dense):
             dW = grads[f"{k}.W"]                               # a view into the flat buffer
             dW += a.T @ deltas[k + 1]
@@ -77,6 +78,8 @@ def penalty_weight_gradients(D: Sequential, dP_dg: np.ndarray, cache: list, delt
             if f2 is not None:
                 injected[k] = a * deltas[k + 1] * f2
             a = a * layer.derivative(cache[k])
+        ### END SOLUTION
+    ### BEGIN SOLUTION
     if injected:                                                # sweep 2: through the forward pass
         top = max(injected)
         u_bar = injected[top]
@@ -87,6 +90,7 @@ def penalty_weight_gradients(D: Sequential, dP_dg: np.ndarray, cache: list, delt
                 view += value
             if k in injected:
                 u_bar = u_bar + injected[k]
+    ### END SOLUTION
     return grads
 
 
@@ -108,11 +112,13 @@ def wgan_gp_penalty(D: Sequential, x_real: np.ndarray, x_fake: np.ndarray, eps: 
                          f"{eps.shape if isinstance(eps, np.ndarray) else type(eps).__name__}")
     x_hat = eps * x_real + (1 - eps) * x_fake
     g, cache, deltas = input_gradient(D, x_hat.astype(D.dtype, copy=False))
+    ### BEGIN SOLUTION
     norm = np.sqrt(np.sum(g * g, axis=1, keepdims=True))
     n = g.shape[0]
     value = weight * float(np.mean((norm - 1) ** 2))
     safe = np.where(norm > 0, norm, 1)   # at g = 0 the norm has no gradient: 0 is used (see the docs)
     dP_dg = (2 * weight / n) * (norm - 1) / safe * g
+    ### END SOLUTION
     return value, penalty_weight_gradients(D, dP_dg, cache, deltas)
 
 

@@ -1,37 +1,41 @@
-"""The course kit (numgan.course): the student edition and the grader.
+"""The course kit (numgan.course): the table, the markers, the student edition, hints and the command line.
 
-One student edition (with notebooks) and one solution edition (package only) are
-built per session; the graded variants copy only their ``numgan/`` package.
-Each grading runs one subprocess per exercise (about 0.2 s each, 1 s for the GAN step).
+One student edition (notebooks included) and one solution edition are built
+per module; grading and its attacks are in test_course_grading.py, the
+exercises' own checks in test_course_exercises_*.py, notebooks in
+test_course_edition_notebooks.py and test_course_notebook_exercises.py.
 """
 from __future__ import annotations
 
+import ast
+import configparser
 import json
 import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import nbformat
+import numpy as np
 import pytest
 
-from numgan import course
+from numgan.course import answers, probes, tasks
+from numgan.course.edition import MANIFEST, WORKFLOW, make_student, normal, package_blocks, solution_lines
+from numgan.course.exercises import EXERCISES, EXERCISES_BY_NAME, exercise
+from numgan.course.grading import Grader
+from numgan.course.markers import MarkerError, find_blocks, locate_blocks, replace_functions
 
 ROOT = Path(__file__).resolve().parents[1]
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-ALL = [ex.name for ex in course.EXERCISES]
-MAX_POINTS = sum(ex.points for ex in course.EXERCISES)
+MAX_POINTS = sum(ex.points for ex in EXERCISES)
 
 
-def run_course(*args, timeout=300):
+def run_course(*args: object, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "numgan.course", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+                          timeout=timeout, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
-def student(tmp_path_factory):
+def student(tmp_path_factory) -> Path:
     """The student edition, built by the command line as an instructor would."""
     out = tmp_path_factory.mktemp("course") / "student"
     proc = run_course("make-student", out)
@@ -41,256 +45,225 @@ def student(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def solution(tmp_path_factory):
+def solution(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("course") / "solution"
-    course.make_student(out, with_solutions=True, notebooks=False)
+    make_student(out, with_solutions=True)
     return out
 
 
-def package_copy(edition: Path, dest: Path, edit: dict[str, tuple[str, str]] | None = None) -> Path:
-    """A copy of an edition's numgan/ package in ``dest``, with ``{file: (old, new)}`` replaced once each."""
-    shutil.copytree(edition / "numgan", dest / "numgan", ignore=shutil.ignore_patterns("*.npz", "__pycache__"))
-    for name, (old, new) in (edit or {}).items():
-        path = dest / "numgan" / name
-        text = path.read_text()
-        assert text.count(old) == 1, (name, old)
-        path.write_text(text.replace(old, new))
-    return dest
+# -- the table -------------------------------------------------------------------------------------
+
+def test_every_exercise_has_parts_hints_a_task_a_probe_and_a_reference():
+    assert len(EXERCISES_BY_NAME) == len(EXERCISES)
+    for ex in EXERCISES:
+        assert ex.parts and all(p.points > 0 for p in ex.parts), ex.name
+        assert len({p.name for p in ex.parts}) == len(ex.parts), ex.name
+        assert all(len(h) > 20 for h in ex.hints) and len(set(ex.hints)) == 3, ex.name
+        assert (ROOT / "notebooks").glob(f"{ex.notebook}_*.ipynb"), ex.name
+        assert all((ROOT / f).is_file() for f in ex.files), ex.name
+        assert set(ex.uses) <= set(EXERCISES_BY_NAME), ex.name
+        tasks.task(ex.name)
+        assert ex.name in probes.PROBES
+        assert ex.name in answers._all_answers()
+    assert {"dense_backward", "tanh_backward", "softmax_cross_entropy", "sgd_momentum", "r1_penalty", "wgan_gp",
+            "classifier_training", "01.scale_layer", "02.softplus", "04.arrows", "08.extragradient"} <= set(
+        EXERCISES_BY_NAME)
+    assert [p.name for p in exercise("gan_step").parts] == ["D step", "G step"]
+    assert [p.name for p in exercise("adam").parts] == ["moments", "bias correction"]
 
 
-def _normal(line: str) -> str:
-    return " ".join(re.sub(r"\s+#.*$", "", line).split())
+def test_every_package_exercise_has_a_pytest_marker_registered():
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    registered = {line.split(":")[0].strip() for line in cfg["tool:pytest"]["markers"].strip().splitlines()}
+    assert registered == {ex.name for ex in EXERCISES if not ex.in_notebook}
 
 
-def repository_solution_lines() -> set[str]:
-    """Lines between the markers in the package and the notebooks (12+ characters, found nowhere else)."""
-    sources = [p.read_text() for p in sorted((ROOT / "numgan").rglob("*.py")) if p.name != "course.py"]
-    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        sources += [c.source for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code"]
-    inside, outside = set(), set()
-    for text in sources:
-        marked = False
-        for line in text.splitlines():
-            if line.strip() in (BEGIN, END):
-                marked = line.strip() == BEGIN
-            elif marked:
-                inside.add(_normal(line))
-            else:
-                outside.add(_normal(line))
-    return {line for line in inside - outside if len(line) >= 12}
+def test_the_blocks_of_the_package_and_the_table_agree():
+    blocks = package_blocks(ROOT)
+    located = {f"{p.relative_to(ROOT).as_posix()}:{b.function}" for p, pairs in blocks.items() for b, _ in pairs}
+    assert located == {w for ex in EXERCISES if not ex.in_notebook for w in ex.where}
 
 
-def edition_lines(out: Path):
-    """(file, normalised line) of every text file of an edition, notebooks by their cells' sources."""
-    for path in sorted(out.rglob("*")):
-        if not path.is_file() or path.suffix not in (".py", ".md", ".ipynb", ".cfg", ".toml", ".yml", ".txt"):
+def test_every_marked_block_is_a_whole_unit_of_code():
+    # each block parses alone once dedented: it does not cut a statement in two
+    for path, pairs in package_blocks(ROOT).items():
+        lines = path.read_text().splitlines()
+        for b, ex in pairs:
+            body = "\n".join(lines[b.begin + 1:b.end])
+            indent = b.indent
+            ast.parse("def f():\n" + "\n".join("    " + line[len(indent):] for line in body.splitlines()))
+
+
+def test_markers_must_pair_up():
+    with pytest.raises(MarkerError, match="never closed"):
+        find_blocks(["### BEGIN SOLUTION", "x = 1"], "f.py")
+    with pytest.raises(MarkerError, match="without a"):
+        find_blocks(["x = 1", "### END SOLUTION"], "f.py")
+    with pytest.raises(MarkerError, match="inside the block"):
+        find_blocks(["### BEGIN SOLUTION", "### BEGIN SOLUTION"], "f.py")
+    blocks = locate_blocks("class A:\n    def f(self):\n        ### BEGIN SOLUTION\n        return 1\n"
+                           "        ### END SOLUTION\n", "a.py")
+    assert [(b.begin, b.end, b.function) for b in blocks] == [(2, 4, "A.f")]
+
+
+def test_replace_functions_swaps_whole_functions_and_refuses_a_missing_one():
+    source = "import os\n\nclass A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return 2\n"
+    out = replace_functions(source, {"A.f": "    def f(self):\n        return 10\n"})
+    assert "return 10" in out and "return 2" in out and "import os" in out
+    with pytest.raises(MarkerError, match="no function A.h"):
+        replace_functions(source, {"A.h": "    def h(self): pass\n"})
+    with pytest.raises(MarkerError, match="does not parse"):
+        replace_functions("def f(:\n", {"f": "def f(): pass\n"})
+
+
+# -- the student edition ---------------------------------------------------------------------------
+
+def test_the_edition_holds_no_reference_and_no_solution(student):
+    assert not (student / "numgan" / "course" / "answers").exists()
+    assert not list(student.glob("tests/test_course*.py"))
+    # the references' own names: every top-level name of numgan/course/answers/ that no other file uses
+    reference_names = {"ANSWERS"}
+    for path in (ROOT / "numgan" / "course" / "answers").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        reference_names |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    elsewhere = " ".join(p.read_text(errors="replace") for folder in ("numgan", "docs", "notebooks")
+                         for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".md", ".ipynb")
+                         and "answers" not in p.parts)
+    reference_names = {n for n in reference_names if not re.search(rf"\b{re.escape(n)}\b", elsewhere)}
+    assert len(reference_names) > 20 and "dense_backward_expected" in reference_names
+    solutions = solution_lines(ROOT)
+    assert len(solutions) > 40
+    for path in student.rglob("*"):
+        if not path.is_file() or path.suffix not in (".py", ".md", ".ipynb", ".cfg", ".txt", ".yml"):
             continue
+        text = path.read_text(errors="replace")
+        if path.suffix in (".py", ".ipynb"):              # docs/course.md shows the markers in its examples
+            assert not any(line.strip().strip('",\\n') in ("### BEGIN SOLUTION", "### END SOLUTION")
+                           for line in text.splitlines()), path
+        for name in reference_names:
+            assert not re.search(rf"\b{re.escape(name)}\b", text), (path, name)
         if path.suffix == ".ipynb":
-            text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+            nb = json.loads(text)
+            lines = [line for cell in nb["cells"] for line in "".join(cell["source"]).splitlines()]
+            assert all(not cell.get("outputs") for cell in nb["cells"] if cell["cell_type"] == "code"), path
         else:
-            text = path.read_text()
-        for line in text.splitlines():
-            yield path.relative_to(out), line
+            lines = text.splitlines()
+        for line in lines:
+            assert normal(line) not in solutions, (path, line)
 
 
-# -- the student edition -----------------------------------------------------------------------
-
-def test_student_edition_holds_what_installs_and_no_solution(student):
-    for name in ("setup.cfg", "pyproject.toml", "README.md", "docs/backprop.md", "tests/test_layers.py",
-                 "notebooks/01_dense_layer_backprop.ipynb", "numgan/course.py"):
-        assert (student / name).is_file(), name
-    assert not (student / "tests" / "test_course.py").exists()
-    npz = sorted(p.name for p in (ROOT / "numgan" / "data").glob("*.npz"))
-    assert npz and sorted(p.name for p in (student / "numgan" / "data").glob("*.npz")) == npz
-    assert "numgan-course = numgan.course:main" in (student / "setup.cfg").read_text()
-
-    solutions = repository_solution_lines()
-    assert len(solutions) > 30                     # the scan itself found the blocks
-    assert 'np.sum(dy, axis=0, out=out["b"])' in solutions and "db = dy.sum(axis=0)" in solutions
-    left = [(str(f), line) for f, line in edition_lines(student) if _normal(line) in solutions]
-    assert left == []
-    markers = [str(f) for f, line in edition_lines(student)
-               if line.strip() in (BEGIN, END) and f.parts[0] in ("numgan", "notebooks")]
-    assert markers == []
-
-
-def test_blocks_become_hints_indented_like_the_block(student):
+def test_the_edition_raises_the_level_one_hint_and_keeps_public_numbers(student):
     layers = (student / "numgan" / "layers.py").read_text()
-    assert re.search(r"\n    def backward\(self, dy: np.ndarray, cache: np.ndarray, \*, param_grads: bool = True,\n"
-                     r".*\n.*\n(.*\n)*?        x = cache\n        W = self.params\[\"W\"\]\n        check_matrix\(dy, .*\n"
-                     r"        raise NotImplementedError\(\n            [\"']Exercise dense_backward: dx = dy @ W.T",
-                     layers)
-    assert "\n    raise NotImplementedError(\n        'Exercise sigmoid:" in layers     # module level: 4 spaces
-    package = "".join(p.read_text() for p in (student / "numgan").glob("*.py") if p.name != "course.py")
-    for ex in course.EXERCISES:
-        assert f"Exercise {ex.name}:" in package, ex.name
-    nb = nbformat.read(student / "notebooks" / "01_dense_layer_backprop.ipynb", as_version=4)
-    cells = [c for c in nb.cells if c.cell_type == "code" and "raise NotImplementedError" in c.source]
-    assert len(cells) == 2 and all(c.outputs == [] and c.execution_count is None for c in cells)
-    assert "Exercise dense_backward: dx = dy @ W.T" in cells[1].source
-    original = nbformat.read(ROOT / "notebooks" / "01_dense_layer_backprop.ipynb", as_version=4)
-    assert sum(bool(c.get("outputs")) for c in nb.cells) == sum(bool(c.get("outputs")) for c in original.cells) - 2
+    assert "Exercise dense_backward:" in layers and exercise("dense_backward").hints[0][:40] in layers
+    assert exercise("dense_backward").hints[2] not in layers
+    with np.load(student / "numgan" / "course" / "public_expected.npz", allow_pickle=False) as data:
+        stored = {k.split("/")[0] for k in data.files}
+    assert stored == set(EXERCISES_BY_NAME)
+    manifest = json.loads((student / MANIFEST).read_text())
+    assert manifest["files"]["numgan/layers.py"]
+    workflow = (student / WORKFLOW).read_text()
+    for ex in EXERCISES:
+        assert f"test-name: {ex.name}\n" in workflow and f"max-score: {ex.points}\n" in workflow.split(
+            f"test-name: {ex.name}\n")[1]
 
 
-def test_make_student_refuses_a_non_empty_out_unless_forced(tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
-    with pytest.raises(ValueError, match="is not empty; pass --force"):
-        course.make_student(out, notebooks=False)
-    assert (out / "keep.txt").read_text() == "mine"
-    proc = run_course("make-student", out)
-    assert proc.returncode == 2 and "pass --force" in proc.stderr
-    course.make_student(out, notebooks=False, force=True)
-    assert not (out / "keep.txt").exists() and (out / "numgan" / "layers.py").is_file()
-    assert not (out / "notebooks").exists()
-    with pytest.raises(ValueError, match="must not be the repository"):
-        course.make_student(ROOT, force=True)
+def test_a_student_fails_with_the_hint_then_solves_dense_backward_and_sees_pass(student, tmp_path):
+    work = tmp_path / "alice"
+    shutil.copytree(student, work)
+    proc = run_course("check", "dense_backward", cwd=work)
+    assert proc.returncode == 1 and "FAIL dense_backward" in proc.stdout and "not done yet" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    layers = work / "numgan" / "layers.py"
+    text = layers.read_text()
+    blanks = [node for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Raise)
+              and isinstance(node.exc, ast.Call) and getattr(node.exc.func, "id", "") == "NotImplementedError"
+              and node.exc.args and isinstance(node.exc.args[0], ast.Constant)
+              and re.match(r"Exercise (dense_forward|dense_backward):", ast.literal_eval(node.exc.args[0]))]
+    assert len(blanks) == 2
+    solutions = {"dense_forward": "return x @ self.params['W'] + self.params['b'], x",
+                 "dense_backward": ("dx = dy @ W.T if input_grad else None\n"
+                                    "if not param_grads:\n    return dx, {}\n"
+                                    "grads = {'W': x.T @ dy, 'b': dy.sum(axis=0)}\n"
+                                    "if out is not None:\n    out['W'][...] = grads['W']\n"
+                                    "    out['b'][...] = grads['b']\n    grads = out\n"
+                                    "return dx, grads")}
+    lines = text.splitlines(keepends=True)
+    for node in sorted(blanks, key=lambda n: -n.lineno):
+        name = ast.literal_eval(node.exc.args[0]).split(":")[0].split()[1]
+        indent = " " * node.col_offset
+        code = "".join(indent + line + "\n" for line in solutions[name].splitlines())
+        lines[node.lineno - 1:node.end_lineno] = [code]
+    text = "".join(lines)
+    layers.write_text(text)
+    proc = run_course("check", "dense_forward", "dense_backward", cwd=work)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PASS dense_backward" in proc.stdout
+    marked = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+                             "-m", "dense_backward", "tests/test_exercises.py"], capture_output=True, text=True,
+                            cwd=work, timeout=120)
+    assert marked.returncode == 0 and "1 passed" in marked.stdout, marked.stdout[-2000:]
 
 
-def test_markers_must_pair_up_and_belong_to_an_exercise(tmp_path):
-    with pytest.raises(course.MarkerError, match=r"x.py:3: ### BEGIN SOLUTION is never closed"):
-        course.find_blocks(["a = 1", "", f"    {BEGIN}", "    b = 2"], "x.py")
-    with pytest.raises(course.MarkerError, match=r"x.py:1: ### END SOLUTION without"):
-        course.find_blocks([END], "x.py")
-    src = f"def f(x):\n    y = 1\n    {BEGIN}\n    return x + y\n    {END}\n"
-    (block,) = course.locate_blocks(src, "x.py")
-    assert block.function == "f" and block.indent == "    "
-    assert course.rewrite(src, [block], ["Exercise f: hint"], False) == \
-        "def f(x):\n    y = 1\n    raise NotImplementedError('Exercise f: hint')\n"
-    assert course.rewrite(src, [block], ["-"], True) == "def f(x):\n    y = 1\n    return x + y\n"
-    fake = tmp_path / "repo"
-    package_copy(ROOT, fake, {"layers.py": ("        y = np.tanh(as_float_array(x, \"x\"))",
-                                            f"        {BEGIN}\n        {END}\n"
-                                            f"        y = np.tanh(as_float_array(x, \"x\"))")})
-    (fake / "setup.cfg").write_text("")
-    with pytest.raises(course.MarkerError, match=r"no exercise .* lists .*numgan/layers.py:\d+ \(in Tanh.forward\)"):
-        course.make_student(tmp_path / "out", source=fake)
+def test_grading_the_untouched_edition_gives_no_points_and_the_solutions_all(student, solution):
+    grader = Grader(ROOT, timeout=20)
+    untouched = grader.grade(student)
+    assert untouched["points"] == 0 and untouched["max_points"] == MAX_POINTS
+    package = [e for e in untouched["exercises"] if not exercise(e["exercise"]).in_notebook]
+    assert all(e["message"].startswith("not done yet") for e in package), [e["message"] for e in package]
+    full = grader.grade(solution)
+    assert full["points"] == MAX_POINTS, [(e["exercise"], e["message"]) for e in full["exercises"]
+                                          if e["status"] != "passed"]
 
 
-# -- the grader ----------------------------------------------------------------------------------
-
-def test_grading_the_untouched_edition_fails_every_exercise_with_its_hint(student):
-    proc = run_course("grade", student, "--json")
-    assert proc.returncode == 1, proc.stderr
-    result = json.loads(proc.stdout)
-    assert result["numgan_file"] == str((student / "numgan" / "__init__.py").resolve())
-    assert (result["points"], result["max_points"]) == (0, MAX_POINTS)
-    assert [r["exercise"] for r in result["exercises"]] == ALL
-    for r in result["exercises"]:
-        assert r["status"] == "failed" and r["points"] == 0
-        assert r["message"].startswith(f"NotImplementedError: Exercise {r['exercise']}")
-        assert "see docs/" in r["message"] and " (at numgan/" in r["message"]
+def test_make_student_refuses_a_non_empty_out_and_an_edition_as_source(student, tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "f").write_text("")
+    proc = run_course("make-student", tmp_path / "x")
+    assert proc.returncode == 2 and "not empty" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_course("make-student", tmp_path / "y", "--source", student)
+    assert proc.returncode == 2 and "no numgan/course/answers" in proc.stderr
 
 
-def test_grading_the_solutions_gives_full_points(solution):
-    result = course.grade(solution)
-    assert [(r["exercise"], r["status"]) for r in result["exercises"]] == [(name, "passed") for name in ALL]
-    assert result["points"] == result["max_points"] == MAX_POINTS
-    assert result["numgan_file"] == str((solution / "numgan" / "__init__.py").resolve())
-    table = course.format_table(result)
-    assert f"total            {MAX_POINTS}/{MAX_POINTS}" in table
+# -- hints and the command line --------------------------------------------------------------------
+
+def test_hints_come_in_three_levels():
+    for level in (1, 2, 3):
+        proc = run_course("hint", "adam", "--level", level)
+        assert proc.returncode == 0 and exercise("adam").hint(level) in proc.stdout
+    with pytest.raises(ValueError, match="level must be 1, 2 or 3"):
+        exercise("adam").hint(4)
 
 
-def test_a_wrong_bias_gradient_fails_dense_backward_only_and_names_b(solution, tmp_path):
-    no_sum = 'out["b"][...] = dy[0]     # the sum over the batch dropped'
-    wrong = package_copy(solution, tmp_path, {"layers.py": ('np.sum(dy, axis=0, out=out["b"])', no_sum)})
-    result = course.grade(wrong)
-    failed = [r for r in result["exercises"] if r["status"] != "passed"]
-    assert [r["exercise"] for r in failed] == ["dense_backward"]
-    (r,) = failed
-    assert r["points"] == 0 and result["points"] == MAX_POINTS - r["max_points"]
-    assert r["gradient"]["name"] == "b" and r["gradient"]["wrong"] == ["b"] and r["gradient"]["rel_error"] > 0.1
-    assert "gradient b is off: rel. error" in r["message"] and "largest at index (" in r["message"]
-    assert "right: x, W" in r["message"]
-    table = course.format_table(result)
-    assert re.search(r"dense_backward +0/2 +FAILED +Dense\(4, 3\) on a batch of 5: gradient b is off", table)
-    assert re.search(r"\n +b +\S+ +\(\d+,\) .* WRONG", table)          # the gradient-check report under the row
+@pytest.mark.parametrize("args,words", [
+    (["hint", "nope"], "exercise must be one of"),
+    (["hint", "adam", "--level", "4"], "expected 1, 2 or 3"),
+    (["check", "01.scale_layer"], "notebook exercise"),
+    (["grade", "{tmp}", "--timeout", "nan"], "number of seconds"),
+    (["grade", "{tmp}/missing"], "does not exist"),
+    (["grade", "{tmp}", "-e", "nope"], "unknown exercise"),
+    (["grade-all", "{tmp}/missing", "--csv", "{tmp}/g.csv"], "SUBMISSIONS_DIR"),
+])
+def test_command_line_errors_are_one_line(args, words, tmp_path):
+    proc = run_course(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    text = proc.stderr.strip()
+    assert proc.returncode == 2, (proc.returncode, text)
+    assert words in text and "Traceback" not in text and len(text.splitlines()) <= 2, text
 
 
-def test_an_endless_loop_is_stopped_and_the_other_exercises_still_run(solution, tmp_path):
-    looping = package_copy(solution, tmp_path, {"layers.py": ("        slope = (x > 0).astype(x.dtype)",
-                                                              "        while True:\n            pass\n"
-                                                              "        slope = (x > 0).astype(x.dtype)")})
-    start = time.perf_counter()
-    proc = run_course("grade", looping / "numgan", "--timeout", 2, "-e", "leaky_relu,dense_forward",
-                      "-e", "non_saturating")
-    assert time.perf_counter() - start < 30
-    assert proc.returncode == 1, proc.stderr
-    rows = {line.split()[0]: line for line in proc.stdout.splitlines() if line.split()[:1] in
-            (["leaky_relu"], ["dense_forward"], ["non_saturating"])}
-    assert "TIMEOUT" in rows["leaky_relu"] and "timed out after 2 s" in rows["leaky_relu"]
-    assert "passed" in rows["dense_forward"] and "passed" in rows["non_saturating"]
-    assert "total           3/4" in proc.stdout
+def test_the_docs_order_table_agrees_with_the_exercise_table():
+    text = (ROOT / "docs" / "course.md").read_text()
+    rows = re.findall(r"^\| (\d\d) \| `([^`]+)` \| [^|]+ \| ([^|]+) \|$", text, flags=re.M)
+    assert [(nb, name) for nb, name, _ in rows] == [(ex.notebook, ex.name) for ex in EXERCISES]
+    for (_, name, parts) in rows:
+        assert parts.strip() == ", ".join(f"{p.name} {p.points}" for p in exercise(name).parts)
+    assert f"{MAX_POINTS} points in all" in text
 
 
-def test_exit_and_crash_in_student_code_fail_that_exercise_only(solution, tmp_path):
-    exiting = package_copy(solution, tmp_path / "a", {"optim.py": ("        m, v = state[\"m\"], state[\"v\"]\n",
-                                                                   "        import sys; sys.exit(3)\n")})
-    crashing = package_copy(solution, tmp_path / "b", {"optim.py": ("        m, v = state[\"m\"], state[\"v\"]\n",
-                                                                    "        import os; os._exit(3)\n")})
-    r = course.grade(exiting, ["adam", "dense_forward"])["exercises"]
-    assert [x["status"] for x in r] == ["passed", "failed"]          # table order: dense_forward first
-    assert r[1]["message"].startswith("SystemExit: 3 (at numgan/optim.py:")
-    (r,) = course.grade(crashing, ["adam"])["exercises"]
-    assert r["status"] == "crashed" and "exit status 3" in r["message"]
-
-
-def test_grade_refuses_a_folder_without_numgan_and_unknown_exercises(tmp_path, solution):
-    with pytest.raises(ValueError, match="holds no numgan package"):
-        course.grade(tmp_path)
-    with pytest.raises(ValueError, match=r"unknown exercise\(s\) \['dense'\]"):
-        course.grade(solution, ["dense"])
-
-
-def test_every_marked_block_is_a_whole_unit():
-    """A function holds at most one marked block, and no unmarked line after a block uses a name that only
-    the block defines (so a student's block is a unit whose result the code around it never guesses)."""
-    import ast
-    problems = []
-    for path in sorted((ROOT / "numgan").rglob("*.py")):
-        source = path.read_text()
-        blocks = course.locate_blocks(source, str(path))
-        if not blocks:
-            continue
-        by_function: dict = {}
-        for b in blocks:
-            by_function.setdefault(b.function, []).append(b)
-        tree = ast.parse(source)
-        functions = {}
-
-        def visit(node, prefix=""):
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    functions[prefix + child.name] = child
-                    visit(child, prefix + child.name + ".")
-                elif isinstance(child, ast.ClassDef):
-                    visit(child, prefix + child.name + ".")
-        visit(tree)
-        for name, found in by_function.items():
-            if len(found) > 1:
-                problems.append(f"{path.name}:{name} holds {len(found)} blocks")
-            fn = functions[name]
-            (b,) = found[:1]
-            first, last = b.begin + 1, b.end + 1              # 1-based lines of the markers
-            outside = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
-            inside, used_after = set(), set()
-            for node in ast.walk(fn):
-                if isinstance(node, ast.Name):
-                    if isinstance(node.ctx, ast.Store):
-                        (inside if first < node.lineno < last else outside).add(node.id)
-                    elif node.lineno > last:
-                        used_after.add(node.id)
-            leaked = sorted(used_after & (inside - outside))
-            if leaked:
-                problems.append(f"{path.name}:{name} uses {leaked} after its block, defined only inside it")
-    assert problems == []
-
-
-@pytest.mark.parametrize("args, words", [(["--timeout", "inf"], "expected a number of seconds"),
-                                          (["--timeout", "-1"], "expected a number of seconds"),
-                                          (["-e", ""], "--exercise must name at least one exercise")])
-def test_grade_options_fail_in_one_line(args, words, tmp_path):
-    out = subprocess.run([sys.executable, "-m", "numgan.course", "grade", str(ROOT), *args],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 2 and words in out.stderr and "Traceback" not in out.stderr
+def test_make_student_needs_out_or_nbgrader_and_writes_nbgrader_sources(tmp_path):
+    proc = run_course("make-student")
+    assert proc.returncode == 2 and "needs OUT" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_course("make-student", "--nbgrader", tmp_path / "source" / "ps1")
+    assert proc.returncode == 0, proc.stderr
+    written = sorted(p.name for p in (tmp_path / "source" / "ps1").glob("*.ipynb"))
+    assert written == sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
