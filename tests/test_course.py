@@ -267,3 +267,39 @@ def test_make_student_needs_out_or_nbgrader_and_writes_nbgrader_sources(tmp_path
     assert proc.returncode == 0, proc.stderr
     written = sorted(p.name for p in (tmp_path / "source" / "ps1").glob("*.ipynb"))
     assert written == sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_in_the_edition_notebook_01_shows_pass_under_the_solved_cells_and_stops_at_the_next_exercise(student,
+                                                                                                     tmp_path):
+    # a student writes 01.dense_forward and 01.dense_backward in the edition's notebook 01 and runs it all
+    nbclient = pytest.importorskip("nbclient")
+    work = tmp_path / "bob"
+    shutil.copytree(student, work)
+    rel = "notebooks/01_dense_layer_backprop.ipynb"
+    nb = json.loads((work / rel).read_text())
+    answers_by_name = {
+        "01.dense_forward": "def dense_forward(x, W, b):\n    return x @ W + b, (x, W)\n",
+        "01.dense_backward": "def dense_backward(dy, cache):\n    x, W = cache\n"
+                             "    return dy @ W.T, x.T @ dy, dy.sum(axis=0)\n"}
+    for cell in nb["cells"]:
+        name = cell.get("metadata", {}).get("numgan", {}).get("exercise")
+        if name in answers_by_name:
+            cell["source"] = answers_by_name[name]
+    nb["cells"].insert(0, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                           "id": "path0000", "source": f"import sys\nsys.path.insert(0, {str(work)!r})\n"
+                                                       "import numgan\nprint('NUMGAN', numgan.__file__)"})
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.reads(json.dumps(nb), as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=False,
+                                     resources={"metadata": {"path": str(work / "notebooks")}})
+    with pytest.raises(nbclient.exceptions.CellExecutionError):
+        client.execute()
+    texts = ["".join(o.get("text", "")) for cell in nb["cells"] if cell["cell_type"] == "code"
+             for o in cell.get("outputs", [])]
+    assert texts[0].strip() == f"NUMGAN {work / 'numgan' / '__init__.py'}"
+    assert any(t.startswith("PASS 01.dense_forward") for t in texts), texts
+    assert any(t.startswith("PASS 01.dense_backward") for t in texts), texts
+    errors = [o for cell in nb["cells"] if cell["cell_type"] == "code" for o in cell.get("outputs", [])
+              if o["output_type"] == "error"]
+    assert len(errors) == 1 and len(errors[0]["traceback"]) == 1, errors
+    assert "Exercise dense_forward is not done yet: write it in numgan/layers.py" in errors[0]["traceback"][0]
