@@ -119,30 +119,14 @@ def numgan_step(arch: dict, batch: int, seed: int = 0):
 
 
 def torch_step(arch: dict, batch: int, gan, seed: int = 0):
-    """The same networks (same initial weights) and the same step in PyTorch."""
+    """The same networks (same initial weights, by :func:`numgan.export.to_torch`) and the same step in PyTorch."""
     import torch
     from torch import nn
+
+    from numgan.export import to_torch
     torch.manual_seed(seed)
 
-    def build(net, out=None):
-        layers = []
-        for layer in net.layers:
-            name = type(layer).__name__
-            if name == "Dense":
-                lin = nn.Linear(layer.in_features, layer.out_features)
-                with torch.no_grad():
-                    lin.weight.copy_(torch.from_numpy(layer.params["W"].T.copy()))
-                    lin.bias.copy_(torch.from_numpy(layer.params["b"].copy()))
-                layers.append(lin)
-            elif name == "LeakyReLU":
-                layers.append(nn.LeakyReLU(layer.alpha))
-            elif name == "Tanh":
-                layers.append(nn.Tanh())
-            elif name == "Sigmoid":
-                layers.append(nn.Sigmoid())
-        return nn.Sequential(*layers)
-
-    G, D = build(gan.G), build(gan.D)
+    G, D = to_torch(gan.G), to_torch(gan.D)       # every layer mapped, or a TypeError naming it
     opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = nn.BCEWithLogitsLoss()

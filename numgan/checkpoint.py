@@ -34,6 +34,7 @@ import numpy as np
 
 from ._npz import Headers, read_npz, write_npz
 from .gan import GAN, GANConfig
+from .data.standardise import Standardiser
 from .history import History
 from .network import LAYER_TYPES, from_spec
 
@@ -43,6 +44,10 @@ VERSION = 2
 
 #: the random bit generators a checkpoint may name (a file never picks any other attribute of np.random)
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+#: the arrays of the optional data mapping (:class:`numgan.data.standardise.Standardiser`); a file without
+#: them (every file written before they existed) loads as the identity
+STANDARDISE_SHIFT, STANDARDISE_SCALE = "standardise/shift", "standardise/scale"
 
 #: the most layers a network of a checkpoint may have (a crafted spec cannot make it build millions)
 MAX_LAYERS = 10_000
@@ -71,11 +76,15 @@ def _split_optimizer(state: dict, prefix: str, arrays: dict) -> dict:
 
 
 def save_checkpoint(path: str | os.PathLike, gan: GAN, rng: np.random.Generator, extra: dict | None = None,
-                    history: Mapping[str, Sequence[float]] | None = None) -> Path:
+                    history: Mapping[str, Sequence[float]] | None = None, *,
+                    standardiser: Standardiser | None = None) -> Path:
     """Write ``gan``, ``rng`` and the training ``history`` to ``path`` (a ``.npz``), atomically; return the path.
 
     ``extra`` is JSON-ready data kept with it (e.g. the data set's name), read
-    back by :func:`read_checkpoint` as ``meta["extra"]``.
+    back by :func:`read_checkpoint` as ``meta["extra"]``. ``standardiser``, the
+    map from the data's units to the units G was trained in, is stored as the
+    float64 arrays ``standardise/shift`` and ``standardise/scale`` of shape
+    ``(data_dim,)`` (read back by :func:`load_standardiser`; none: nothing stored).
     """
     if not isinstance(gan, GAN):
         raise TypeError(f"gan must be a numgan GAN, got {type(gan).__name__}")
@@ -87,6 +96,13 @@ def save_checkpoint(path: str | os.PathLike, gan: GAN, rng: np.random.Generator,
         arrays["G_ema/params"] = gan.G_ema.flat_params
     for key, values in (history or {}).items():
         arrays[f"history/{key}"] = np.asarray(values, dtype=np.float64)
+    if standardiser is not None:
+        if not isinstance(standardiser, Standardiser):
+            raise TypeError(f"standardiser must be a numgan Standardiser or None, got {type(standardiser).__name__}")
+        if standardiser.dim != gan.data_dim:
+            raise ValueError(f"standardiser maps {standardiser.dim} features, but the generator makes "
+                             f"{gan.data_dim}")
+        arrays[STANDARDISE_SHIFT], arrays[STANDARDISE_SCALE] = standardiser.shift, standardiser.scale
     meta = {
         "step": gan.step, "dtype": gan.dtype.name,
         "config": gan.config.to_dict(), "G": gan.G.spec(), "D": gan.D.spec(),
@@ -252,7 +268,10 @@ def check_checkpoint_meta(meta: dict, headers: Headers) -> None:
     ``G/params``, ``D/params`` (1-D, of the dtype and the size the specs
     imply), ``G_ema/params`` when and only when ``config["ema"]`` is set, each
     optimizer's ``m.<param>`` and ``v.<param>`` of its parameter's shape, and
-    ``history/<key>``: 1-D float64 of one common length. Nothing is built or
+    ``history/<key>``: 1-D float64 of one common length; optionally
+    ``standardise/shift`` and ``standardise/scale``, both or neither, float64 of
+    shape ``(G's output width,)`` (their values are checked when read, by
+    :func:`load_standardiser`). Nothing is built or
     read here: ``headers`` come from the arrays' headers.
     """
     if not isinstance(meta, dict):
@@ -281,6 +300,15 @@ def check_checkpoint_meta(meta: dict, headers: Headers) -> None:
                 expected[f"opt_{net}/{state}.{param}"] = (np.dtype(dtype), shape)
     if config.ema is not None:
         expected["G_ema/params"] = (np.dtype(dtype), expected["G/params"][1])
+    mapping = [name for name in (STANDARDISE_SHIFT, STANDARDISE_SCALE) if name in headers]
+    if len(mapping) == 1:
+        raise _Invalid(f"it holds {mapping[0]!r} without its pair: a data mapping needs both "
+                       f"{STANDARDISE_SHIFT!r} and {STANDARDISE_SCALE!r}")
+    if mapping:
+        dense = [shapes for key, shapes in specs["G"].items() if key.endswith(".W")]
+        width = dense[-1][1] if dense else 0        # G's output width: the last Dense's out_features
+        for name in mapping:
+            expected[name] = (np.dtype(np.float64), (width,))
     history = {name: value for name, value in headers.items() if name.startswith("history/")}
     missing = sorted(set(expected) - set(headers))
     if missing:
@@ -347,6 +375,24 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[GAN, np.random.Generator]:
     except MemoryError:
         raise ValueError(f"{str(path)!r} holds networks too large for this machine's memory") from None
     return gan, rng
+
+
+def load_standardiser(path: str | os.PathLike) -> Standardiser:
+    """The map between the data's units and G's (``standardise=`` of :func:`numgan.train.fit`) saved with a checkpoint.
+
+    A checkpoint without one (written without standardisation, or by an older
+    numgan) gives the identity on G's output width. The values are checked as
+    coming from a stranger: finite, ``scale > 0``; else one ``ValueError`` naming the file.
+    """
+    meta, arrays = read_checkpoint(path)
+    if STANDARDISE_SHIFT not in arrays:
+        dense = [entry for entry in meta["G"] if entry.get("layer") == "Dense"]
+        return Standardiser.identity(int(dense[-1]["out_features"]))
+    try:
+        return Standardiser(arrays[STANDARDISE_SHIFT], arrays[STANDARDISE_SCALE])
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{str(path)!r} is not a valid numgan checkpoint: its data mapping is invalid: "
+                         f"{err}") from None
 
 
 def load_history(path: str | os.PathLike) -> History:

@@ -2,9 +2,11 @@
 
 * ``numgan train``: train a GAN on a 2-D mixture (the 8-mode ring by default,
   with the recommended recipe) and write pictures, metrics and a checkpoint
-  into ``runs/<name>/``;
+  into ``runs/<name>/``; ``--data FILE`` trains on the user's own ``.npy``, ``.npz``, ``.csv`` of points or
+  folder of grey PNG images, standardised (:mod:`numgan.data.user_files`);
 * ``numgan sample``: draw samples from a checkpoint into a ``.npy`` or ``.png``;
 * ``numgan evaluate``: mode metrics of a checkpoint;
+* ``numgan export``: a checkpoint's networks as a ``.safetensors`` or PyTorch ``.pt`` file (``docs/export.md``);
 * ``numgan demo``: train a small MLP classifier and print its gradient check.
 
 Every failure ends with one line on stderr, never a traceback: bad options and
@@ -27,14 +29,17 @@ from typing import Any, Callable, NoReturn, TextIO, TypeVar
 
 import numpy as np
 
-from .checkpoint import load_checkpoint, load_history, read_checkpoint
+from . import __version__
+from .checkpoint import load_checkpoint, load_history, load_standardiser, read_checkpoint
 from .data import IMAGE_SHAPES, MIXTURES, default_std, load_images, mixture
+from .data.standardise import Standardiser
+from .data.user_files import UserData, is_data_file, load_data_file, user_recipe
 from .gan import GAN, PENALTIES, TrainingDiverged
 from .gradcheck import check_network
 from .history import History
 from .image_evaluation import evaluate_image_gan
 from .losses import bce_with_logits
-from .metrics import mode_coverage
+from .metrics import frechet_distance, mode_coverage, precision_recall
 from .network import mlp
 from .objectives import OBJECTIVES
 from .optim import Adam
@@ -128,10 +133,12 @@ def add_train_parser(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("train", help="train a GAN on a 2-D mixture or images; write pictures, metrics, a checkpoint",
                        description="Train a GAN on a 2-D Gaussian mixture or on images. Every option defaults "
                                    "to the recommended recipe for the chosen data (numgan.recipes).")
-    p.add_argument("--data", choices=sorted(MIXTURES) + sorted(IMAGE_SHAPES),
+    p.add_argument("--data", metavar="NAME|FILE",
                    help="2-D mixtures: ring (8 modes, std 0.01), grid (25 modes, std 0.05), spiral, moons; "
                         "images: digits (8x8, bundled), mnist (5,000 28x28 digits, bundled), fashion "
-                        "(Fashion-MNIST IDX files, see --fashion-path) (default ring)")
+                        "(Fashion-MNIST IDX files, see --fashion-path) (default ring); or your own data: a .npy, "
+                        ".npz (one array) or .csv file of N rows of d numbers, or a folder of same-size grey PNG "
+                        "images, standardised for training (samples come back in your units)")
     p.add_argument("--conditional", action="store_true",
                    help="images only: a conditional GAN (labels joined to z and to D's input); "
                         "samples.png then has one row per class")
@@ -199,6 +206,11 @@ def resolve_options(args: argparse.Namespace) -> Recipe:
         raise UsageError(f"--penalty-every needs a penalty, got --penalty-every {overrides['penalty_every']} "
                          f"with no penalty")
     try:
+        if _is_user_data(args.data):
+            if args.conditional:
+                raise UsageError("--conditional needs labelled images (digits, mnist, fashion); your own data "
+                                 "has no labels")
+            return user_recipe(_user_data(args.data), **overrides)
         return resolve_recipe(args.data, conditional=args.conditional, **overrides)
     except ValueError as err:
         message = str(err)
@@ -206,6 +218,44 @@ def resolve_options(args: argparse.Namespace) -> Recipe:
             if "_" in key or key == "pack":
                 message = re.sub(rf"\b{key}\b=?", f"--{key.replace('_', '-')} ", message).replace("  ", " ")
         raise UsageError(message) from None
+
+
+def _is_user_data(data: str) -> bool:
+    """Whether ``--data`` is the user's own file or folder (a built-in name wins: write ./ring for a file)."""
+    if data in MIXTURES or data in IMAGE_SHAPES:
+        return False
+    if not is_data_file(data) and not os.path.exists(data):
+        raise UsageError(f"--data must be one of {sorted(MIXTURES) + sorted(IMAGE_SHAPES)}, or a .npy, .npz or .csv "
+                         f"file, or a folder of PNG images, got {data!r}")
+    return True
+
+
+#: the user's data read by the command under way (cleared at the start of ``train`` and ``evaluate``)
+_USER_DATA: dict[str, UserData] = {}
+
+
+def _user_data(data: str) -> UserData:
+    """The user's file read once per command (``ValueError``s and a missing file as one-line usage errors)."""
+    if data not in _USER_DATA:
+        try:
+            _USER_DATA[data] = load_data_file(data)
+        except (FileNotFoundError, ValueError) as err:
+            raise UsageError(f"--data {err}") from None
+        except OSError as err:
+            raise UsageError(f"--data {data!r}: cannot be read: {_os_error(err)}") from None
+    return _USER_DATA[data]
+
+
+def _user_metrics(fake: np.ndarray, real: np.ndarray, mapping: Standardiser) -> dict[str, Any]:
+    """Samples against the data, in the data's units: the mean and std of each feature, and in training units
+    the Frechet distance and precision/recall (k = 3) of up to 2,500 rows of each."""
+    n = min(2500, len(real), len(fake))
+    real_t, fake_t = mapping.forward(real[:n], np.float64), mapping.forward(fake[:n], np.float64)
+    precision, recall = precision_recall(real_t, fake_t, k=3) if n > 3 else (float("nan"), float("nan"))
+    return {"samples_mean": fake.mean(axis=0).tolist(), "samples_std": fake.std(axis=0).tolist(),
+            "data_mean": mapping.shift.tolist(), "data_std": mapping.scale.tolist(),
+            "frechet_distance_standardised": frechet_distance(real_t, fake_t),
+            "precision": precision, "recall": recall, "n": n}
 
 
 def _has_frames(snapshots: Snapshots) -> bool:
@@ -293,6 +343,55 @@ class ImageRun:
         return {"data": args.data, **rows}, summary
 
 
+class UserRun:
+    """What ``numgan train --data FILE`` does for the user's own points or images: standardised training,
+    pictures and metrics in the data's units."""
+
+    def __init__(self, args: argparse.Namespace, recipe: Recipe) -> None:
+        if args.std is not None:
+            raise UsageError("--std is the component std of a built-in mixture; leave it out with your own data")
+        self.args, self.recipe = args, recipe
+        self.user = _user_data(args.data)
+        self.mapping = self.user.standardiser()
+        self.images = self.user.kind == "images"
+        self.snapshot_n, self.snapshot_labels = (100 if self.images else 1000), None
+
+    def data(self) -> Data:
+        return self.user.x
+
+    def describe(self) -> str:
+        how = ("pixels [0, 1] -> [-1, 1]" if self.images else "standardised per feature (mean, std)")
+        return f"{self.user.describe()}, {how}, {self.user.recipe_name} recipe"
+
+    def extra(self) -> dict[str, Any]:
+        return {"data_path": str(Path(self.args.data).resolve()),
+                "data_file": {"kind": self.user.kind, "source": self.user.source, "rows": int(self.user.x.shape[0]),
+                              "features": int(self.user.x.shape[1]), "recipe": self.user.recipe_name,
+                              **({"shape": list(self.user.shape)} if self.user.shape else {})}}
+
+    def report(self, gan: GAN, history: History, snapshots: Snapshots, run_dir: Path) -> tuple[dict, str]:
+        real = self.user.x[np.random.default_rng(self.args.seed + 3).permutation(len(self.user.x))[:2500]]
+        fake = self.mapping.inverse(gan.sample(2500, rng=self.args.seed + 2))
+        frames = [(step, self.mapping.inverse(x)) for step, x in snapshots.frames]
+        if self.images:
+            assert self.user.shape is not None and snapshots.z is not None
+            grid = self.mapping.inverse(gan.generate(snapshots.z))
+            save_figure(plot_image_grid(grid, self.user.shape, nrow=10, title=f"{self.args.data}: step {gan.step}",
+                                        value_range=(0.0, 1.0)), run_dir / "samples.png")
+            if _has_frames(snapshots):
+                image_grid_gif(frames, run_dir / "training.gif", self.user.shape, nrow=10, value_range=(0.0, 1.0))
+        else:
+            first_two = "" if real.shape[1] == 2 else " (features 1 and 2)"
+            save_figure(plot_samples(real[:, :2], fake[:, :2], title=f"{self.args.data}: step {gan.step}{first_two}"),
+                        run_dir / "samples.png")
+            if _has_frames(snapshots):
+                training_gif([(s, x[:, :2]) for s, x in frames], run_dir / "training.gif", real=real[:1000, :2])
+        metrics = _user_metrics(fake, real, self.mapping)
+        summary = (f"Frechet distance {metrics['frechet_distance_standardised']:.3f} (standardised units), "
+                   f"precision {metrics['precision']:.2f}, recall {metrics['recall']:.2f}")
+        return _finite(metrics), summary
+
+
 #: the files ``numgan train`` writes in a run folder (``--force`` deletes these, and nothing else)
 RUN_FILES = ("checkpoint.npz", "snapshots.npz", "metrics.json", "samples.png", "field.png", "losses.png",
              "training.gif")
@@ -315,7 +414,8 @@ def _given_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_dir(args: argparse.Namespace, objective: str) -> Path:
     conditional = "-conditional" if args.conditional else ""
-    run_dir = Path(args.out) / (args.name or f"{args.data}{conditional}-{objective}-seed{args.seed}")
+    data = Path(args.data).stem if _is_user_data(args.data) else args.data     # points.csv -> points
+    run_dir = Path(args.out) / (args.name or f"{data}{conditional}-{objective}-seed{args.seed}")
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"the run folder {run_dir} is a file, not a folder: choose another --out or --name")
     return run_dir
@@ -385,6 +485,7 @@ def train(args: argparse.Namespace) -> Path:
     ``args.force`` (delete it and start over).
     """
     resume, force = getattr(args, "resume", False), getattr(args, "force", False)
+    _USER_DATA.clear()                             # each command reads the user's file afresh
     if args.seed is None and not resume:
         args.seed = 0
     if args.data is None and not resume:
@@ -398,7 +499,12 @@ def train(args: argparse.Namespace) -> Path:
     recipe = resolve_options(args)
     if args.snapshots is None:
         args.snapshots = 40
-    run = ImageRun(args, recipe) if args.data in IMAGE_SHAPES else MixtureRun(args, recipe)
+    run: MixtureRun | ImageRun | UserRun
+    if _is_user_data(args.data):
+        run = UserRun(args, recipe)
+    else:
+        run = ImageRun(args, recipe) if args.data in IMAGE_SHAPES else MixtureRun(args, recipe)
+    mapping = run.mapping if isinstance(run, UserRun) else None
     options, loop = recipe.gan, recipe.loop
     if resume:
         if json.loads(json.dumps({"networks": recipe.networks, "loop": loop})) != \
@@ -430,6 +536,10 @@ def train(args: argparse.Namespace) -> Path:
                              ) from None
         if gan.config.to_dict() != options.to_dict():
             raise UsageError(f"{checkpoint} cannot be resumed: its GAN options differ from its recipe's")
+        stored = _mapping_of(checkpoint)
+        if (mapping or Standardiser.identity(gan.data_dim)) != stored:
+            raise UsageError(f"{checkpoint} cannot be resumed: the data in {args.data} changed since the run "
+                             f"started (its mean and std per feature differ from those the run trains through)")
         try:
             snapshots.load(run_dir / "snapshots.npz", upto=gan.step)
         except (FileNotFoundError, ValueError) as err:
@@ -452,7 +562,8 @@ def train(args: argparse.Namespace) -> Path:
         history = fit(gan, run.data(), steps, loop["batch_size"], rng=rng, progress=not args.no_progress,
                       callbacks=[snapshots, *decay_callbacks(steps, loop["decay_from"])], history=history,
                       checkpoint_path=checkpoint, checkpoint_every=max(1, steps // 10), checkpoint_extra=extra,
-                      before_checkpoint=lambda _: snapshots.save(run_dir / "snapshots.npz"))
+                      before_checkpoint=lambda _: snapshots.save(run_dir / "snapshots.npz"),
+                      standardise=mapping or False)
     except MemoryError as err:
         raise UsageError(f"not enough memory to train networks of --hidden "
                          f"{','.join(map(str, recipe.networks['g_hidden']))} on batches of --batch-size "
@@ -500,6 +611,19 @@ def _load(path: str) -> tuple[GAN, dict[str, Any]]:
     return gan, extra
 
 
+def _mapping_of(path: str | os.PathLike) -> Standardiser:
+    """The data mapping stored in a checkpoint (the identity for one trained without), as a usage error if bad."""
+    try:
+        return load_standardiser(path)
+    except (FileNotFoundError, ValueError, KeyError, TypeError) as err:
+        raise UsageError(str(err) or f"{str(path)!r} is not a readable checkpoint ({type(err).__name__})") from None
+
+
+def _in_data_units(x: np.ndarray, mapping: Standardiser) -> np.ndarray:
+    """Samples of G mapped to the data's units (unchanged, bit for bit, by the identity of older checkpoints)."""
+    return x if mapping.is_identity else mapping.inverse(x, x.dtype)
+
+
 def _samples(gan: GAN, n: int, seed: int, use_ema: bool = True) -> np.ndarray:
     """``gan.sample``, with a one-line error naming ``--n`` when the memory is short."""
     try:
@@ -510,11 +634,14 @@ def _samples(gan: GAN, n: int, seed: int, use_ema: bool = True) -> np.ndarray:
 
 def sample(args: argparse.Namespace) -> Path:
     gan, extra = _load(args.checkpoint)
-    x = _samples(gan, args.n, args.seed, use_ema=not args.raw)
+    x = _in_data_units(_samples(gan, args.n, args.seed, use_ema=not args.raw), _mapping_of(args.checkpoint))
     out = Path(args.out)
     if out.suffix == ".npy":
         out.parent.mkdir(parents=True, exist_ok=True)
         np.save(out, x, allow_pickle=False)
+    elif out.suffix == ".png" and isinstance(extra.get("data_file"), dict) and extra["data_file"].get("shape"):
+        shape = _shape(extra["data_file"]["shape"], x.shape[1], args.checkpoint)
+        save_figure(plot_image_grid(x, shape, nrow=10, title=f"{args.n} samples", value_range=(0.0, 1.0)), out)
     elif out.suffix == ".png" and "shape" in extra:
         save_figure(plot_image_grid(x, tuple(extra["shape"]), nrow=10, title=f"{args.n} samples"), out)
     elif out.suffix == ".png":
@@ -527,8 +654,38 @@ def sample(args: argparse.Namespace) -> Path:
     return out
 
 
+def _shape(value: object, features: int, path: str) -> tuple[int, int]:
+    """An image shape ``[H, W]`` from a checkpoint's metadata, checked against G's output width."""
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and v > 0 for v in value)
+            and value[0] * value[1] == features):
+        raise UsageError(f"{path!r}: its data_file shape must be [H, W] with H * W = {features}, got {value!r:.60}")
+    return value[0], value[1]
+
+
+def _evaluate_user_data(args: argparse.Namespace, gan: GAN, extra: dict[str, Any]) -> dict[str, Any]:
+    """``numgan evaluate`` of a run on the user's own data: samples in its units against the data file."""
+    mapping = _mapping_of(args.checkpoint)
+    fake = _in_data_units(_samples(gan, args.n, args.seed), mapping)
+    path = args.data or extra.get("data_path") or extra.get("data")
+    if not isinstance(path, str):
+        raise UsageError("the checkpoint does not say which data it was trained on: give --data")
+    real = _user_data(path).x
+    if real.shape[1] != fake.shape[1]:
+        raise UsageError(f"--data {path!r} has {real.shape[1]} features, the checkpoint's samples "
+                         f"{fake.shape[1]}")
+    real = real[np.random.default_rng(args.seed + 3).permutation(len(real))[:args.n]]
+    metrics = _user_metrics(fake, real, mapping)
+    metrics.update(data=path, step=gan.step)
+    print(json.dumps(_finite(metrics), indent=2))
+    return metrics
+
+
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     gan, extra = _load(args.checkpoint)
+    _USER_DATA.clear()
+    data_file = isinstance(extra.get("data"), str) and isinstance(extra.get("data_file"), dict)
+    if data_file or (args.data is not None and _is_user_data(args.data)):
+        return _evaluate_user_data(args, gan, extra)
     if extra.get("data") in IMAGE_SHAPES:
         rows = evaluate_image_gan(gan, extra["data"], seed=args.seed, fashion_path=extra.get("fashion_path"))
         print(json.dumps({"data": extra["data"], "step": gan.step, **rows}, indent=2, default=_plain))
@@ -542,6 +699,30 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     metrics.update(data=name, std=std, n=args.n, step=gan.step)
     print(json.dumps(_finite(metrics), indent=2))
     return metrics
+
+
+# -- numgan export ------------------------------------------------------------------------------
+
+def export(args: argparse.Namespace) -> Path:
+    """``numgan export``: G, D (and G_ema) of a checkpoint in PyTorch's names and layouts (:mod:`numgan.export`)."""
+    from .export import EXPORT_SUFFIXES, export_checkpoint
+    out = Path(args.out)
+    if out.suffix not in EXPORT_SUFFIXES:
+        raise UsageError(f"--out must end in .safetensors or .pt, got {str(out)!r}")
+    if Path(args.checkpoint).is_dir():
+        raise UsageError(f"--checkpoint {args.checkpoint!r} is a directory, not a checkpoint file (give its "
+                         f"checkpoint.npz)")
+    try:
+        path = export_checkpoint(args.checkpoint, out)
+    except ImportError as err:
+        raise UsageError(f"--out {str(out)!r} (a .pt file) needs PyTorch, which is not installed: pip install "
+                         f"'numgan[torch]' (a .safetensors file needs only NumPy)") from None
+    except (FileNotFoundError, ValueError, TypeError) as err:
+        raise UsageError(str(err) or f"{args.checkpoint!r} cannot be exported ({type(err).__name__})") from None
+    meta, _ = read_checkpoint(args.checkpoint)
+    nets = "G, D and G_ema" if meta["config"].get("ema") is not None else "G and D"
+    print(f"wrote {nets} of step {meta['step']} (PyTorch nn.Sequential names and layouts) to {path}")
+    return path
 
 
 def _os_error(err: OSError) -> str:
@@ -559,6 +740,7 @@ def _error(message: str, status: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="numgan", description="GANs from scratch in NumPy.")
+    parser.add_argument("--version", action="version", version=f"numgan {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_train_parser(sub)
     p = sub.add_parser("sample", help="draw samples from a checkpoint into a .npy or .png file")
@@ -570,9 +752,17 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("evaluate", help="mode coverage of a checkpoint's samples")
     p.add_argument("--checkpoint", required=True, help="a checkpoint.npz written by numgan train")
     p.add_argument("--n", type=_positive_int, default=2500, help="number of samples (default 2500)")
-    p.add_argument("--data", choices=sorted(MIXTURES), help="the mixture (default: the checkpoint's)")
+    p.add_argument("--data", metavar="NAME|FILE",
+                   help="the mixture, or your data file or folder (default: the checkpoint's)")
     p.add_argument("--std", type=_positive_float, help="component std (default: the checkpoint's)")
     p.add_argument("--seed", type=_seed, default=0, help="random seed of the noise (default 0)")
+    p = sub.add_parser("export", help="write a checkpoint's networks as .safetensors or PyTorch .pt",
+                       description="Write G, D (and G's moving average) of a checkpoint with PyTorch's "
+                                   "nn.Sequential names and layouts (Linear.weight = W.T): a .safetensors file "
+                                   "(NumPy only; PyTorch, JAX and others read it) or a .pt file (needs PyTorch: "
+                                   "pip install 'numgan[torch]'). See docs/export.md.")
+    p.add_argument("--checkpoint", required=True, help="a checkpoint.npz written by numgan train")
+    p.add_argument("--out", required=True, help="output file, model.safetensors or model.pt")
     p = sub.add_parser("demo", help="train a small MLP and print its gradient check")
     p.add_argument("--steps", type=_positive_int, default=300, help="training steps (default 300)")
     p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
@@ -584,6 +774,8 @@ def main(argv: list[str] | None = None) -> int:
             sample(args)
         elif args.command == "evaluate":
             evaluate(args)
+        elif args.command == "export":
+            export(args)
         else:
             demo(args.steps, args.seed)
     except TrainingInterrupted as err:

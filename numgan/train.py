@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from ._checks import check_in_range, check_int, check_rng
 from ._npz import read_npz, write_npz
 from .checkpoint import read_checkpoint, save_checkpoint
+from .data.standardise import Standardiser
 from .gan import GAN, TrainingDiverged
 from .history import History
 
@@ -101,6 +102,53 @@ def _split(data: Batch) -> tuple[np.ndarray, np.ndarray | None]:
     return data, None
 
 
+def _mapping(standardise: bool | Standardiser, data: Data, gan: GAN) -> Standardiser | None:
+    """The :class:`Standardiser` that ``fit(..., standardise=...)`` trains through, or None when off."""
+    if isinstance(standardise, Standardiser):
+        mapping = standardise
+    elif standardise is False:
+        return None
+    elif standardise is True:
+        if callable(data):
+            raise ValueError("standardise=True needs the data as an array (its mean and std per feature); for a "
+                             "sampler give standardise=Standardiser(shift, scale)")
+        x, _ = _split(data)
+        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[0] < 2 \
+                or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+            raise ValueError(f"standardise=True needs data of shape (n_samples >= 2, features) of real numbers, "
+                             f"got {getattr(x, 'shape', type(x).__name__)} of "
+                             f"{getattr(getattr(x, 'dtype', None), 'name', type(x).__name__)}")
+        mapping = Standardiser.of_points(x)
+    else:
+        raise TypeError(f"standardise must be True, False or a numgan Standardiser, got {type(standardise).__name__}")
+    if mapping.dim != gan.data_dim:
+        raise ValueError(f"standardise maps {mapping.dim} features, but the generator makes {gan.data_dim}")
+    return mapping
+
+
+def _standardised(data: Data, mapping: Standardiser, dtype: npt.DTypeLike) -> Data:
+    """``data`` seen through ``mapping.forward`` (an array converted once; a sampler's batches one by one)."""
+    if callable(data):
+        sampler = data
+
+        def draw(n: int, rng: np.random.Generator) -> Batch:
+            x, labels = _split(sampler(n, rng))
+            if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != mapping.dim:
+                raise ValueError(f"the data sampler must return arrays of shape ({n}, {mapping.dim}), got "
+                                 f"{getattr(x, 'shape', type(x).__name__)}")
+            y = mapping.forward(x, dtype)
+            return y if labels is None else (y, labels)
+        return draw
+    x, labels = _split(data)
+    if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != mapping.dim:
+        raise ValueError(f"data must have shape (n_samples, {mapping.dim}) like the standardise mapping, got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"data must be finite, got {int(np.sum(~np.isfinite(x).all(axis=1)))} rows with NaN or inf")
+    y = mapping.forward(x, dtype)
+    return y if labels is None else (y, labels)
+
+
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C (SIGINT) during :func:`fit`: a ``KeyboardInterrupt`` that says what is on disk.
 
@@ -144,7 +192,8 @@ def _deferred_sigint(enabled: bool) -> Iterator[Callable[[], bool]]:
 def fit(gan: GAN, data: Data, steps: int, batch_size: int = 256, rng: np.random.Generator | int | None = None,
         progress: bool = True, callbacks: Iterable[Callback] = (), history: History | None = None,
         checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int | None = None,
-        checkpoint_extra: dict | None = None, before_checkpoint: Callable[[GAN], Any] | None = None) -> History:
+        checkpoint_extra: dict | None = None, before_checkpoint: Callable[[GAN], Any] | None = None, *,
+        standardise: bool | Standardiser = False) -> History:
     """Run ``gan.train_step`` until ``gan.step == steps``; return the :class:`History`.
 
     ``batch_size`` real samples per D step (``d_steps * batch_size`` rows per
@@ -164,6 +213,16 @@ def fit(gan: GAN, data: Data, steps: int, batch_size: int = 256, rng: np.random.
     checkpoint of it and raises :class:`TrainingInterrupted` (a
     ``KeyboardInterrupt``) saying which step is on disk; a second Ctrl-C stops
     at once, saving nothing half-updated.
+
+    ``standardise`` (off by default: the recipes' data are already centred and
+    scaled): ``True`` trains on ``(x - mean) / std`` per feature of the data
+    array (:meth:`Standardiser.of_points <numgan.data.standardise.Standardiser.of_points>`);
+    a :class:`~numgan.data.standardise.Standardiser` trains on its ``forward(x)``
+    (also for a sampler). The data may then be any real dtype. The mapping is
+    saved in every checkpoint (:func:`numgan.checkpoint.load_standardiser` reads
+    it back); the GAN learns the standardised data, so its samples come back in
+    the data's units through ``mapping.inverse(gan.sample(n))``, where
+    ``Standardiser.of_points(x)`` recomputes the same mapping from the same ``x``.
     """
     check_int(steps, "steps", minimum=0)
     check_int(batch_size, "batch_size")
@@ -186,6 +245,9 @@ def fit(gan: GAN, data: Data, steps: int, batch_size: int = 256, rng: np.random.
         raise ValueError(f"history must record the {gan.step} steps the GAN has done, got a history of "
                          f"{history.steps} steps")
     rng = check_rng(rng)
+    mapping = _mapping(standardise, data, gan)
+    if mapping is not None:
+        data = _standardised(data, mapping, gan.dtype)
     draw = batch_sampler(data, gan.dtype)
     callbacks = [history, *callbacks]
     path = None if checkpoint_path is None else Path(checkpoint_path)
@@ -194,7 +256,7 @@ def fit(gan: GAN, data: Data, steps: int, batch_size: int = 256, rng: np.random.
         assert path is not None
         if before_checkpoint is not None:
             before_checkpoint(gan)
-        save_checkpoint(path, gan, rng, checkpoint_extra, history=history)
+        save_checkpoint(path, gan, rng, checkpoint_extra, history=history, standardiser=mapping)
 
     saved_step: int | None = None           # the step of the checkpoint this call wrote last
     in_step = False                         # True while the GAN, history or callbacks may be half-updated

@@ -69,7 +69,8 @@ def test_sample_and_evaluate_from_the_checkpoint(tiny_run, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["demo", "--steps", "0"], "argument --steps: expected a positive integer, got '0'"),
-    (["train", "--data", "swirl"], "argument --data: invalid choice: 'swirl'"),
+    (["train", "--data", "swirl"], "--data must be one of ['grid', 'moons', 'ring', 'spiral', 'digits', 'fashion', "
+                                   "'mnist'], or a .npy, .npz or .csv file, or a folder of PNG images, got 'swirl'"),
     (["train", "--objective", "vanilla"], "argument --objective: invalid choice: 'vanilla'"),
     (["train", "--g-lr", "-1"], "argument --g-lr: expected a positive number, got '-1'"),
     (["train", "--hidden", "64,x"], "argument --hidden: expected comma-separated layer widths"),

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .. import __version__
 from .exercises import EXERCISES, exercise
 from .markers import MarkerError
 
@@ -45,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="numgan-course",
         description="The numgan course kit: exercises, hints, self-checks, the student edition and the grader.")
+    parser.add_argument("--version", action="version", version=f"numgan {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("list", help="the exercises in the order of the notebooks, with their parts and points")
     p = sub.add_parser("hint", help="the hint of an exercise: 1 the contract, 2 the key idea, 3 the formula")
