@@ -19,7 +19,7 @@ from .losses import bce_with_logits, mse, softmax_cross_entropy
 from .network import Sequential, mlp, seed_discriminator, seed_generator
 from .optim import SGD, Adam
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Dense", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity",
