@@ -243,9 +243,16 @@ def test_hints_come_in_three_levels():
     (["grade", "{tmp}/missing"], "does not exist"),
     (["grade", "{tmp}", "-e", "nope"], "unknown exercise"),
     (["grade-all", "{tmp}/missing", "--csv", "{tmp}/g.csv"], "SUBMISSIONS_DIR"),
+    (["grade", "{root}", "--seed-file", "{tmp}/missing"], "No such file"),
+    (["grade", "{root}", "--seed-file", "{tmp}/empty"], "must hold the secret"),
+    (["grade", "{root}", "--seed-file", "{tmp}/empty", "--seed", "x"], "not both"),
+    (["grade", "{root}", "--manifest", "{tmp}/garbage"], "must be the .numgan-edition.json"),
+    (["grade", "{root}", "--manifest", "{tmp}/missing"], "must be the .numgan-edition.json"),
 ])
 def test_command_line_errors_are_one_line(args, words, tmp_path):
-    proc = run_course(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    (tmp_path / "empty").write_text("\n")
+    (tmp_path / "garbage").write_bytes(b"\x00{\"files\": [1, 2]}\xff")
+    proc = run_course(*[a.replace("{tmp}", str(tmp_path)).replace("{root}", str(ROOT)) for a in args])
     text = proc.stderr.strip()
     assert proc.returncode == 2, (proc.returncode, text)
     assert words in text and "Traceback" not in text and len(text.splitlines()) <= 2, text

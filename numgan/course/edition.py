@@ -34,6 +34,9 @@ import numpy as np
 
 from .exercises import EXERCISES, Exercise, exercise_for, not_done_message
 from .markers import BEGIN, END, Block, MarkerError, locate_blocks, rewrite
+from .notebook_cells import cell_source, student_notebook
+from .notebook_cells import normal_line as normal
+from .notebook_cells import scrubbed_line as scrubbed
 
 #: what the edition holds, relative to the repository root (folders copied whole)
 STUDENT_FOLDERS = ("numgan", "tests", "notebooks", "docs")
@@ -60,11 +63,6 @@ _TEXT_SUFFIXES = (".py", ".md", ".cfg", ".toml", ".txt", ".yml", ".yaml", ".rst"
 def source_root() -> Path:
     """The repository this package belongs to (it must hold ``setup.cfg`` and ``numgan/``)."""
     return Path(__file__).resolve().parents[2]
-
-
-def normal(line: str) -> str:
-    """A code line without its trailing comment and with its spaces collapsed (for comparing lines)."""
-    return " ".join(re.sub(r"\s+#.*$", "", line).split())
 
 
 @dataclass
@@ -112,17 +110,12 @@ def _read_notebook(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _cell_source(cell: dict[str, Any]) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
 def _notebook_units(nb: dict[str, Any], rel: str) -> list[tuple[list[str], list[tuple[Block, str]]]]:
     """Each code cell's lines with its marked blocks, named by exercise (or the function holding them)."""
     units: list[tuple[list[str], list[tuple[Block, str]]]] = []
     for k, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") == "code":
-            source = _cell_source(cell)
+            source = cell_source(cell)
             named = []
             for b in locate_blocks(source, f"{rel} cell {k}"):
                 ex = exercise_for(f"{rel}:{b.function}")
@@ -173,12 +166,6 @@ def _check_out(out: Path, root: Path, force: bool) -> None:
             raise ValueError(f"OUT {out} is not empty; pass --force to replace its content")
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-
-
-def scrubbed(line: str, exercise: str) -> str:
-    """The comment that replaces a solution line found outside its block."""
-    indent = line[:len(line) - len(line.lstrip())]
-    return f"{indent}...  # left out of the student edition: exercise {exercise}"
 
 
 def _remove_instructor_only(out: Path) -> None:
@@ -272,8 +259,6 @@ def make_student(out: str | Path, source: str | Path | None = None, force: bool 
     With ``with_solutions`` the blocks keep their code and only the marker
     lines go (an edition to test the grader against).
     """
-    from .notebook_cells import student_notebook
-
     root = Path(source) if source is not None else source_root()
     if not (root / "numgan").is_dir() or not (root / "setup.cfg").is_file():
         raise ValueError(f"the source {root} must be a numgan checkout (with numgan/ and setup.cfg); pass --source")

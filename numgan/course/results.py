@@ -6,13 +6,13 @@ from typing import Any
 from .compare import PartResult
 from .exercises import Exercise
 
-#: status of an exercise: every part passed, some failed, the code raised, the process timed out or crashed
-STATUSES = ("passed", "failed", "error", "timeout", "crashed")
-
-
 def exercise_result(ex: Exercise, parts: list[PartResult], status: str | None = None, message: str = "",
                     **extra: Any) -> dict[str, Any]:
-    """A JSON-ready dict: the exercise, each part with its points, the total and a status."""
+    """A JSON-ready dict: the exercise, each part with its points, the total and a status.
+
+    The status is "passed" (every part), "failed" (some part), "error" (the code raised),
+    "timeout" or "crashed" (the grading process).
+    """
     by_name = {p.part: p for p in parts}
     rows: list[dict[str, Any]] = []
     for p in ex.parts:
