@@ -5,6 +5,8 @@ the package for the duration of its timed steps):
 
 * ``per-parameter Adam``: the optimizer loops over the arrays instead of
   updating the flat buffer at once;
+* ``Adam without blocks``: one update of the whole flat buffers instead of
+  one per cache-sized block (``Optimizer.block_size``);
 * ``Adam with temporaries``: the textbook formula, allocating new arrays;
 * ``leaky ReLU via np.where``: the slope mask built with ``np.where``;
 * ``dx at D's input``: the D step also computes the gradient for the data;
@@ -13,7 +15,7 @@ the package for the duration of its timed steps):
 One variant is a speed-up numgan does *not* take, measured to size it:
 
 * ``Adam on 2 Python threads``: the flat update split in two halves, one per
-  thread (NumPy releases the GIL inside its loops). It matters only with 2
+  thread, each updated in blocks (NumPy releases the GIL inside its loops). It matters only with 2
   BLAS threads (``OPENBLAS_NUM_THREADS=2 python benchmarks/ablation.py``),
   where the matrix products use both cores and the element-wise work one.
 
@@ -103,23 +105,36 @@ def _d_weight_grads_in_g_step():
 
 
 def _adam_on_two_threads():
-    original = optim.Adam._update
+    """The blocked update split in two halves of the flat buffers, one per thread, each in blocks."""
+    original = optim.Optimizer._update_in_blocks
     pool = ThreadPoolExecutor(2)
 
-    def update(self, p, g, state):
-        halves = [slice(0, p.size // 2), slice(p.size // 2, p.size)]
+    def update_in_blocks(self, p, g, state):
+        n = p.size
+        if n < 2 * self.block_size or not all(a.flags.c_contiguous for a in (p, g, *state.values())):
+            return original(self, p, g, state)
+        p, g, state = p.reshape(-1), g.reshape(-1), {k: v.reshape(-1) for k, v in state.items()}
+        halves = [slice(0, n // 2), slice(n // 2, n)]
 
         def half(part):
             alias = copy.copy(self)               # same state, its own half of the scratch array
-            alias._work = self._work[part]
+            if hasattr(self, "_work"):
+                alias._work = self._work[part]
             original(alias, p[part], g[part], {k: v[part] for k, v in state.items()})
         list(pool.map(half, halves))
-    optim.Adam._update = update
+    optim.Optimizer._update_in_blocks = update_in_blocks
 
     def undo():
-        optim.Adam._update = original
+        optim.Optimizer._update_in_blocks = original
         pool.shutdown()
     return undo
+
+
+def _adam_without_blocks():
+    """One update of the whole flat buffers (the code before the blocks)."""
+    original = optim.Optimizer.block_size
+    optim.Optimizer.block_size = 1 << 62
+    return lambda: setattr(optim.Optimizer, "block_size", original)
 
 
 VARIANTS = {
@@ -129,6 +144,7 @@ VARIANTS = {
     "leaky ReLU via np.where": _where_leaky_relu,
     "dx at D's input": _dx_at_input,
     "D's dW in the G step": _d_weight_grads_in_g_step,
+    "Adam without blocks": _adam_without_blocks,
     "Adam on 2 Python threads": _adam_on_two_threads,
 }
 

@@ -118,6 +118,21 @@ def numgan_step(arch: dict, batch: int, seed: int = 0):
     return gan, (lambda: gan.train_step(real, rng))
 
 
+def time_optimizers(gan) -> list[float]:
+    """Make ``gan``'s two optimizers add the seconds each ``step`` takes to the returned list's one entry.
+
+    The profile breakdown of a step: its optimizer time, read and reset by the caller after each step.
+    """
+    spent = [0.0]
+    for opt in (gan.opt_G, gan.opt_D):
+        def timed(grads, _step=opt.step):
+            t = time.perf_counter()
+            _step(grads)
+            spent[0] += time.perf_counter() - t
+        opt.step = timed
+    return spent
+
+
 def torch_step(arch: dict, batch: int, gan, seed: int = 0):
     """The same networks (same initial weights, by :func:`numgan.export.to_torch`) and the same step in PyTorch."""
     import torch
@@ -178,6 +193,8 @@ def worker(args) -> list[dict]:
             arch = ARCHS[name]
             gan, ng = numgan_step(arch, batch)
             pt = torch_step(arch, batch, gan)
+            spent = time_optimizers(gan)
+            optimizer_times = []
             gemms, torch_gemms = gemms_alone(arch, batch), torch_gemms_alone(arch, batch)
             times = {ng: [], pt: [], gemms: [], torch_gemms: []}
             runs = list(times)
@@ -188,16 +205,23 @@ def worker(args) -> list[dict]:
                 for run in runs[r % 4:] + runs[:r % 4]:          # rotated: each follows each other as often
                     run()                                         # untimed: the previous library's idle
                     for _ in range(BLOCK):                        # threads may still hold a core here
+                        spent[0] = 0.0
                         t = time.perf_counter()
                         run()
                         times[run].append(time.perf_counter() - t)
+                        if run is ng:
+                            optimizer_times.append(spent[0])
             m_ng, m_pt, alone, torch_alone = (float(np.median(times[run])) for run in runs)
+            optimizer = float(np.median(optimizer_times))
             flops = gemm_flops(arch, batch)
             rows.append({"arch": name, "batch": batch, "threads": args.threads, "numgan_ms": 1e3 * m_ng,
                          "torch_ms": 1e3 * m_pt, "ratio": m_ng / m_pt, "gemm_gflops": rate / 1e9,
                          "step_gflop": flops / 1e9, "fraction_of_gemm_rate": flops / m_ng / rate,
                          "gemms_alone_ms": 1e3 * alone, "gemms_alone_fraction": flops / alone / rate,
                          "torch_gemms_alone_ms": 1e3 * torch_alone,
+                         # the profile: products (timed alone), the optimizers (timed inside the step), the rest
+                         "step_over_gemms_alone": m_ng / alone, "optimizer_ms": 1e3 * optimizer,
+                         "rest_ms": 1e3 * (m_ng - alone - optimizer),
                          # the lowest numgan / PyTorch ratio any step built on NumPy's BLAS could reach
                          "gemms_alone_over_torch_step": alone / m_pt})
     return rows
@@ -243,6 +267,13 @@ def main(argv=None) -> int:
               f"{r['ratio']:6.2f} {r['gemm_gflops']:12.1f} {100 * r['fraction_of_gemm_rate']:13.1f}% "
               f"{100 * r['gemms_alone_fraction']:10.1f}% {r['gemms_alone_ms']:15.2f} {r['torch_gemms_alone_ms']:7.2f} "
               f"{r['gemms_alone_over_torch_step']:24.2f}")
+    print(f"\nprofile of numgan's step (median ms): products = the GEMMs alone, optimizer = both Adam steps "
+          f"timed inside the step, rest = step - products - optimizer")
+    print(f"{'arch':10s} {'batch':>5s} {'threads':>7s} {'step':>7s} {'products':>8s} {'optimizer':>9s} {'rest':>6s} "
+          f"{'step / products':>15s}")
+    for r in rows:
+        print(f"{r['arch']:10s} {r['batch']:5d} {r['threads']:7d} {r['numgan_ms']:7.2f} {r['gemms_alone_ms']:8.2f} "
+              f"{r['optimizer_ms']:9.2f} {r['rest_ms']:6.2f} {r['step_over_gemms_alone']:15.2f}")
     import numpy as np
     import torch
     report = {"date": date.today().isoformat(),

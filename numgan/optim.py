@@ -59,15 +59,39 @@ class Optimizer:
             if g.dtype != self.dtype:
                 raise TypeError(f"grads[{name!r}] must have dtype {self.dtype.name}, got {g.dtype.name}")
 
+    #: elements per block of an update (see :meth:`step`): 64 K, measured in ``docs/performance.md#optimizer-blocks``
+    block_size: int = 65536
+
     def step(self, grads: Mapping[str, np.ndarray]) -> None:
-        """Update every parameter in place from ``grads`` (keyed like ``params``)."""
+        """Update every parameter in place from ``grads`` (keyed like ``params``).
+
+        The update's formulas (:meth:`_update`) are element by element, so they
+        are run on slices of ``block_size`` elements of the flat buffers, one
+        after another: each slice of the parameters, gradient, moments and
+        scratch then stays in the CPU's cache through all of the formulas'
+        passes instead of streaming the whole buffers through memory once per
+        pass. The results are the same, bit for bit, as one update of the
+        whole buffers.
+        """
         self._check_grads(grads)
         self.t += 1
         if isinstance(self.params, FlatParams) and isinstance(grads, FlatParams) and self.params.same_layout(grads):
-            self._update(self.params.flat, grads.flat, {s: st.flat for s, st in self.state.items()})
+            self._update_in_blocks(self.params.flat, grads.flat, {s: st.flat for s, st in self.state.items()})
         else:
             for name, p in self.params.items():
-                self._update(p, grads[name], {s: st[name] for s, st in self.state.items()})
+                self._update_in_blocks(p, grads[name], {s: st[name] for s, st in self.state.items()})
+
+    def _update_in_blocks(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        """:meth:`_update` on consecutive slices of ``block_size`` elements of the arrays."""
+        arrays = [p, g, *state.values()]
+        if p.size <= self.block_size or not all(a.flags.c_contiguous for a in arrays):
+            self._update(p, g, state)      # small, or a layout whose flat view would be a copy
+            return
+        p, g = p.reshape(-1), g.reshape(-1)
+        flat_state = {s: st.reshape(-1) for s, st in state.items()}
+        for a in range(0, p.size, self.block_size):
+            b = a + self.block_size
+            self._update(p[a:b], g[a:b], {s: st[a:b] for s, st in flat_state.items()})
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError

@@ -88,6 +88,24 @@ def test_step_time_benchmark_runs_or_says_what_it_needs(tmp_path):
     assert 0 < rows[0]["gemms_alone_fraction"] < 1.5 and rows[0]["gemms_alone_ms"] > 0
     assert rows[0]["torch_gemms_alone_ms"] > 0
     assert rows[0]["gemms_alone_over_torch_step"] == pytest.approx(rows[0]["gemms_alone_ms"] / rows[0]["torch_ms"])
+    # the profile: products + optimizer + rest = the step, with a real optimizer time
+    row = rows[0]
+    assert 0 < row["optimizer_ms"] < row["numgan_ms"]
+    assert row["gemms_alone_ms"] + row["optimizer_ms"] + row["rest_ms"] == pytest.approx(row["numgan_ms"])
+    assert row["step_over_gemms_alone"] == pytest.approx(row["numgan_ms"] / row["gemms_alone_ms"])
+    assert "profile of numgan's step" in proc.stdout
+
+
+def test_optimizer_blocks_benchmark_times_every_block_size(tmp_path):
+    out = tmp_path / "ob.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "optimizer_blocks.py"), "--blocks", "65536",
+                           "1048576", "--rounds", "2", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert [r["block"] for r in report["rows"]] == [65536, 1048576, "whole"]
+    assert report["parameters"] == 2_946_577                 # mnist-mlp's G and D
+    assert report["rows"][-1]["ratio"] == 1.0 and all(r["ms"] > 0 for r in report["rows"])
 
 
 def test_step_flops_count_by_hand():

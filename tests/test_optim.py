@@ -132,3 +132,42 @@ def test_float32_updates_stay_float32():
     opt.step({k: np.ones_like(v) for k, v in net.params.items()})
     assert net.flat_params.dtype == np.float32
     assert all(v.dtype == np.float32 for k, v in opt.state_dict().items() if isinstance(v, np.ndarray))
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: Adam(p, lr=1e-3, betas=(0.5, 0.999)),
+    lambda p: Adam(p, lr=1e-3, weight_decay=0.01),
+    lambda p: SGD(p, lr=1e-2, momentum=0.9, nesterov=True),
+    lambda p: SGD(p, lr=1e-2),
+])
+@pytest.mark.parametrize("block", [1, 7, 64, 100])
+def test_updates_in_blocks_are_bit_identical_to_one_update_of_the_whole_buffers(make, block, rng):
+    """The block loop changes where the formulas run, never what they compute (block sizes that cut the
+    flat buffer and its arrays at odd places, down to one element)."""
+    nets = [mlp([5, 13, 9, 3], seed=3) for _ in range(2)]
+    blocked, whole = make(nets[0].params), make(nets[1].params)
+    blocked.block_size, whole.block_size = block, 1 << 40
+    assert nets[0].params.flat.size > block          # the loop does cut the buffer
+    for _ in range(4):
+        grads = nets[0].params.like()
+        grads.flat[...] = rng.standard_normal(grads.flat.size)
+        blocked.step(grads)
+        whole.step(grads)
+        assert np.array_equal(nets[0].params.flat, nets[1].params.flat)
+        for s in blocked.state:
+            assert np.array_equal(blocked.state[s].flat, whole.state[s].flat)
+    # per-array updates (plain dicts) go through the same loop
+    plain = {name: np.asarray(g) for name, g in nets[0].params.like().items()}
+    for name in plain:
+        plain[name][...] = rng.standard_normal(plain[name].shape)
+    blocked.step(plain)
+    whole.step(plain)
+    assert np.array_equal(nets[0].params.flat, nets[1].params.flat)
+
+
+def test_a_non_contiguous_parameter_is_updated_in_place_not_through_a_copy():
+    W = np.zeros((6, 8), dtype=np.float32)[:, ::2]              # a strided view: its flat form is a copy
+    opt = SGD({"W": W}, lr=1.0)
+    opt.block_size = 5
+    opt.step({"W": np.ones((6, 4), dtype=np.float32)})
+    assert np.array_equal(W, -np.ones((6, 4), dtype=np.float32))
