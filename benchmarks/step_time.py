@@ -24,10 +24,28 @@ ratio that any step built on NumPy's matrix products could reach.
     pip install -e ".[bench]"            # PyTorch 2.13.0, CPU
     python benchmarks/step_time.py       # both architectures, batch 64 and 256, 1 and 2 threads
     python benchmarks/step_time.py --quick
+    python benchmarks/step_time.py --archs dcgan --batches 64 --threads 1    # the DCGAN case
 
 Architectures: ``mnist-mlp`` (G: 100 -> 256 -> 512 -> 1024 -> 784, tanh out;
 D: 784 -> 1024 -> 512 -> 256 -> 1) and ``seed`` (the seed article's presets,
-``seed_generator(100, 2)`` and ``seed_discriminator(2)``), leaky ReLU 0.2.
+``seed_generator(100, 2)`` and ``seed_discriminator(2)``), leaky ReLU 0.2; and
+``dcgan`` (``--archs dcgan``): the MNIST DCGAN recipe's networks
+(``numgan.dcgan``, 28 x 28, the width and z_dim of
+``numgan.recipes.DCGAN_RECIPES["mnist"]``), exported to PyTorch with its batch
+norm layers in training mode, without the recipe's R1 penalty and EMA (the same
+plain step as the MLPs).
+
+The profile. For every architecture, "products in the step" is the time spent
+inside the matrix products of numgan's own step, measured in separate steps
+(interleaved with the others) through a timing shim installed by this
+benchmark only (:func:`time_products`: the layers' weights and the gradient
+buffers are viewed as an ``ndarray`` subclass whose ``__array_ufunc__`` times
+every ``np.matmul``, ``@`` included; the package is not changed). "outside
+products" is ``1 - products in the step / step``: the fraction of the step
+spent in im2col, col2im, batch norm, activations, losses, the optimizer and
+Python. For the DCGAN the products "the step needs" are those the shim
+records (their shapes, hence the FLOPs and the GEMMs-alone column); for the
+MLPs they are :func:`step_gemms`.
 """
 from __future__ import annotations
 
@@ -52,7 +70,19 @@ ARCHS = {
     "mnist-mlp": {"z": 100, "g": [256, 512, 1024], "d": [1024, 512, 256], "x": 784, "out": "tanh"},
     "seed": {"z": 100, "g": [128, 256, 512, 1024, 1024, 512, 256, 128, 64, 32], "d": [1024, 512, 256, 128, 64, 32],
              "x": 2, "out": "sigmoid"},
+    # z and width None: those of the MNIST DCGAN recipe (numgan.recipes.DCGAN_RECIPES["mnist"])
+    "dcgan": {"dcgan": True, "z": None, "width": None, "image": (28, 28), "x": 784},
 }
+DEFAULT_ARCHS = ["mnist-mlp", "seed"]
+
+
+def resolve_arch(arch: dict) -> dict:
+    """``arch`` with the DCGAN recipe's z_dim and width filled in where they are None."""
+    if not arch.get("dcgan"):
+        return arch
+    from numgan.recipes import DCGAN_RECIPES
+    networks = DCGAN_RECIPES["mnist"]["networks"]
+    return {**arch, "z": arch["z"] or networks["z_dim"], "width": arch["width"] or networks["width"]}
 
 
 def step_gemms(arch: dict, batch: int) -> list[tuple[int, int, int]]:
@@ -79,12 +109,15 @@ def gemm_flops(arch: dict, batch: int) -> float:
     return float(sum(2 * m * k * n for m, k, n in step_gemms(arch, batch)))
 
 
-def gemms_alone(arch: dict, batch: int):
-    """A function that runs the step's matrix products alone (same shapes, nothing else): the floor of any step."""
+def gemms_alone(arch: dict, batch: int, shapes: list[tuple[int, int, int]] | None = None):
+    """A function that runs the step's matrix products alone (same shapes, nothing else): the floor of any step.
+
+    ``shapes`` (``(rows, inner, cols)`` each) default to :func:`step_gemms`.
+    """
     import numpy as np
     rng = np.random.default_rng(0)
     products = [(rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32),
-                 np.empty((m, n), dtype=np.float32)) for m, k, n in step_gemms(arch, batch)]
+                 np.empty((m, n), dtype=np.float32)) for m, k, n in (shapes or step_gemms(arch, batch))]
 
     def run():
         for a, b, c in products:
@@ -92,12 +125,12 @@ def gemms_alone(arch: dict, batch: int):
     return run
 
 
-def torch_gemms_alone(arch: dict, batch: int):
+def torch_gemms_alone(arch: dict, batch: int, shapes: list[tuple[int, int, int]] | None = None):
     """The same matrix products as :func:`gemms_alone`, run by PyTorch's BLAS (MKL here): the two BLAS compared."""
     import torch
     gen = torch.Generator().manual_seed(0)
     products = [(torch.randn(m, k, generator=gen), torch.randn(k, n, generator=gen), torch.empty(m, n))
-                for m, k, n in step_gemms(arch, batch)]
+                for m, k, n in (shapes or step_gemms(arch, batch))]
 
     def run():
         for a, b, c in products:
@@ -108,10 +141,14 @@ def torch_gemms_alone(arch: dict, batch: int):
 def numgan_step(arch: dict, batch: int, seed: int = 0):
     import numpy as np
 
-    from numgan import mlp
+    from numgan import dcgan_discriminator, dcgan_generator, mlp
     from numgan.gan import GAN
-    G = mlp([arch["z"], *arch["g"], arch["x"]], out_activation=arch["out"], seed=seed)
-    D = mlp([arch["x"], *arch["d"], 1], seed=seed + 1)
+    if arch.get("dcgan"):
+        G = dcgan_generator(arch["z"], arch["image"], arch["width"], seed=seed)
+        D = dcgan_discriminator(arch["image"], arch["width"], seed=seed + 1)
+    else:
+        G = mlp([arch["z"], *arch["g"], arch["x"]], out_activation=arch["out"], seed=seed)
+        D = mlp([arch["x"], *arch["d"], 1], seed=seed + 1)
     gan = GAN(G, D, g_lr=2e-4, d_lr=2e-4, betas=(0.5, 0.999))
     rng = np.random.default_rng(seed)
     real = rng.uniform(-1, 1, (batch, arch["x"])).astype(np.float32)
@@ -131,6 +168,51 @@ def time_optimizers(gan) -> list[float]:
             spent[0] += time.perf_counter() - t
         opt.step = timed
     return spent
+
+
+def time_products(gan) -> tuple[list[float], list[tuple[int, int, int]]]:
+    """Make every matrix product of ``gan``'s step add its seconds to the returned list's one entry (a shim).
+
+    For this benchmark only: each layer's weight ``W`` and the GAN's two
+    gradient buffers are replaced by views (the same memory) of an ``ndarray``
+    subclass whose ``__array_ufunc__`` times ``np.matmul``, which ``a @ b``
+    calls too, and hands every other operation on to NumPy on plain arrays.
+    So every product of a forward (``x @ W``, ``cols @ W2.T``), of an input
+    gradient (``dy @ W.T``) and of a weight gradient (``np.matmul(..., out=dW)``)
+    is timed where it runs, with its real operands. Also returns the list of
+    the products' shapes ``(rows, inner, cols)``, filled as they run. Use
+    separate GANs for the shimmed and the plain steps: the shim's dispatch
+    costs a little on every operation with those arrays.
+    """
+    import numpy as np
+
+    from numgan.flat import FlatParams
+    spent, shapes = [0.0], []
+
+    def plain(a):
+        return a.view(np.ndarray) if isinstance(a, Timed) else a
+
+    class Timed(np.ndarray):
+        def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+            inputs = tuple(plain(a) for a in inputs)
+            if "out" in kwargs:
+                kwargs["out"] = tuple(plain(a) for a in kwargs["out"])
+            if ufunc is np.matmul and method == "__call__":
+                t = time.perf_counter()
+                result = ufunc(*inputs, **kwargs)
+                spent[0] += time.perf_counter() - t
+                a, b = inputs[0], inputs[1]
+                shapes.append((int(np.prod(a.shape[:-1])), int(a.shape[-1]), int(b.shape[-1])))
+                return result
+            return getattr(ufunc, method)(*inputs, **kwargs)
+
+    for net in (gan.G, gan.D):
+        for layer in net.layers:
+            if "W" in layer.params:
+                layer.params["W"] = layer.params["W"].view(Timed)
+    gan._grad_G = FlatParams(gan._grad_G.flat.view(Timed), gan._grad_G.shapes)
+    gan._grad_D = FlatParams(gan._grad_D.flat.view(Timed), gan._grad_D.shapes)
+    return spent, shapes
 
 
 def torch_step(arch: dict, batch: int, gan, seed: int = 0):
@@ -190,30 +272,42 @@ def worker(args) -> list[dict]:
     rows = []
     for name in args.archs:
         for batch in args.batches:
-            arch = ARCHS[name]
+            arch = resolve_arch(ARCHS[name])
             gan, ng = numgan_step(arch, batch)
             pt = torch_step(arch, batch, gan)
             spent = time_optimizers(gan)
-            optimizer_times = []
-            gemms, torch_gemms = gemms_alone(arch, batch), torch_gemms_alone(arch, batch)
-            times = {ng: [], pt: [], gemms: [], torch_gemms: []}
+            optimizer_times, product_times = [], []
+            shimmed_gan, shimmed = numgan_step(arch, batch)          # the same step, its products timed inside
+            in_products, shapes = time_products(shimmed_gan)
+            shimmed()                                                 # records the products' shapes once
+            recorded = list(shapes)
+            if arch.get("dcgan"):                # the products the step really does (conv layers: im2col shapes)
+                gemms = gemms_alone(arch, batch, recorded)
+                torch_gemms = torch_gemms_alone(arch, batch, recorded)
+                flops = float(sum(2 * m * k * n for m, k, n in recorded))
+            else:
+                gemms, torch_gemms = gemms_alone(arch, batch), torch_gemms_alone(arch, batch)
+                flops = gemm_flops(arch, batch)
+            times = {ng: [], pt: [], gemms: [], torch_gemms: [], shimmed: []}
             runs = list(times)
             for _ in range(args.warmup):
                 for run in runs:
                     run()
             for r in range((args.steps + BLOCK - 1) // BLOCK):   # interleaved: all see the same machine state
-                for run in runs[r % 4:] + runs[:r % 4]:          # rotated: each follows each other as often
+                for run in runs[r % 5:] + runs[:r % 5]:          # rotated: each follows each other as often
                     run()                                         # untimed: the previous library's idle
                     for _ in range(BLOCK):                        # threads may still hold a core here
-                        spent[0] = 0.0
+                        spent[0] = in_products[0] = 0.0
                         t = time.perf_counter()
                         run()
                         times[run].append(time.perf_counter() - t)
                         if run is ng:
                             optimizer_times.append(spent[0])
-            m_ng, m_pt, alone, torch_alone = (float(np.median(times[run])) for run in runs)
+                        elif run is shimmed:
+                            product_times.append(in_products[0])
+            m_ng, m_pt, alone, torch_alone, _ = (float(np.median(times[run])) for run in runs)
             optimizer = float(np.median(optimizer_times))
-            flops = gemm_flops(arch, batch)
+            products = float(np.median(product_times))
             rows.append({"arch": name, "batch": batch, "threads": args.threads, "numgan_ms": 1e3 * m_ng,
                          "torch_ms": 1e3 * m_pt, "ratio": m_ng / m_pt, "gemm_gflops": rate / 1e9,
                          "step_gflop": flops / 1e9, "fraction_of_gemm_rate": flops / m_ng / rate,
@@ -223,13 +317,17 @@ def worker(args) -> list[dict]:
                          "step_over_gemms_alone": m_ng / alone, "optimizer_ms": 1e3 * optimizer,
                          "rest_ms": 1e3 * (m_ng - alone - optimizer),
                          # the lowest numgan / PyTorch ratio any step built on NumPy's BLAS could reach
-                         "gemms_alone_over_torch_step": alone / m_pt})
+                         "gemms_alone_over_torch_step": alone / m_pt,
+                         # the products timed inside numgan's own step (time_products), and the rest of the step
+                         "products_in_step_ms": 1e3 * products, "n_products": len(recorded),
+                         "outside_products_fraction": 1 - products / m_ng})
     return rows
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--archs", nargs="+", choices=sorted(ARCHS), default=["mnist-mlp", "seed"])
+    parser.add_argument("--archs", nargs="+", choices=sorted(ARCHS), default=DEFAULT_ARCHS,
+                        help="architectures (default mnist-mlp seed; dcgan: the MNIST DCGAN recipe's networks)")
     parser.add_argument("--batches", nargs="+", type=int, default=[64, 256])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--steps", type=int, default=60, help="timed steps per case (median reported)")
@@ -270,10 +368,13 @@ def main(argv=None) -> int:
     print(f"\nprofile of numgan's step (median ms): products = the GEMMs alone, optimizer = both Adam steps "
           f"timed inside the step, rest = step - products - optimizer")
     print(f"{'arch':10s} {'batch':>5s} {'threads':>7s} {'step':>7s} {'products':>8s} {'optimizer':>9s} {'rest':>6s} "
-          f"{'step / products':>15s}")
+          f"{'step / products':>15s} {'products in step':>16s} {'outside products':>16s}")
     for r in rows:
         print(f"{r['arch']:10s} {r['batch']:5d} {r['threads']:7d} {r['numgan_ms']:7.2f} {r['gemms_alone_ms']:8.2f} "
-              f"{r['optimizer_ms']:9.2f} {r['rest_ms']:6.2f} {r['step_over_gemms_alone']:15.2f}")
+              f"{r['optimizer_ms']:9.2f} {r['rest_ms']:6.2f} {r['step_over_gemms_alone']:15.2f} "
+              f"{r['products_in_step_ms']:16.2f} {100 * r['outside_products_fraction']:15.1f}%")
+    print("(products in step: the matrix products timed where they run inside numgan's step, by a shim of this "
+          "benchmark; outside products = 1 - products in step / step)")
     import numpy as np
     import torch
     report = {"date": date.today().isoformat(),

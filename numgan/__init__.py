@@ -13,17 +13,22 @@ import sys as _sys
 if "numpy" not in _sys.modules:
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")      # 2**4 cycles: sleep at once
 
+from .batchnorm import BatchNorm
+from .conv import Conv2d, ConvTranspose2d
+from .dcgan import dcgan_discriminator, dcgan_generator
 from .gradcheck import check_layer, check_network, numerical_gradient, rel_error
 from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import bce_with_logits, mse, softmax_cross_entropy
 from .network import Sequential, mlp, seed_discriminator, seed_generator
 from .optim import SGD, Adam
+from .reshape import Flatten, Reshape
 
 __version__ = "0.3.0"
 
 __all__ = [
     "Dense", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity",
-    "Sequential", "mlp", "seed_generator", "seed_discriminator",
+    "Conv2d", "ConvTranspose2d", "BatchNorm", "Reshape", "Flatten",
+    "Sequential", "mlp", "seed_generator", "seed_discriminator", "dcgan_generator", "dcgan_discriminator",
     "SGD", "Adam",
     "bce_with_logits", "mse", "softmax_cross_entropy",
     "numerical_gradient", "rel_error", "check_layer", "check_network",

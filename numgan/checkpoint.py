@@ -1,6 +1,8 @@
 """Checkpoints: one ``.npz`` file of plain arrays plus JSON metadata, never a pickle.
 
-A checkpoint holds G, D (and G's moving average), both optimizers' state, the
+A checkpoint holds G, D (and G's moving average) with their ``BatchNorm``
+running statistics (``<net>/buffers/<layer>.running_mean``, ``...running_var``),
+both optimizers' state, the
 random generator's state, the step, the GAN's options (:class:`GANConfig`) and
 the training history. The JSON metadata (the
 architectures, the GAN's options, the optimizers' numbers, the rng state and a
@@ -36,7 +38,8 @@ from ._npz import Headers, read_npz, write_npz
 from .gan import GAN, GANConfig
 from .data.standardise import Standardiser
 from .history import History
-from .network import LAYER_TYPES, from_spec
+from .conv import conv_output_size, conv_transpose_output_size
+from .network import LAYER_TYPES, Sequential, from_spec
 
 FORMAT = "numgan-checkpoint"
 #: version 2: the checksum covers the JSON metadata too (numgan._npz); version 1 files still load
@@ -51,6 +54,8 @@ STANDARDISE_SHIFT, STANDARDISE_SCALE = "standardise/shift", "standardise/scale"
 
 #: the most layers a network of a checkpoint may have (a crafted spec cannot make it build millions)
 MAX_LAYERS = 10_000
+#: the most axes a Reshape of a checkpoint may give one sample
+MAX_RESHAPE_AXES = 8
 _MAX_INT = 2 ** 63 - 1
 _DTYPES = ("float32", "float64")
 _OPTIMIZER_NUMBERS = ("t", "lr", "beta1", "beta2", "eps", "weight_decay")
@@ -94,6 +99,9 @@ def save_checkpoint(path: str | os.PathLike, gan: GAN, rng: np.random.Generator,
     arrays = {"G/params": gan.G.flat_params, "D/params": gan.D.flat_params}
     if gan.G_ema is not None:
         arrays["G_ema/params"] = gan.G_ema.flat_params
+    for net_name, net in (("G", gan.G), ("D", gan.D), ("G_ema", gan.G_ema)):
+        for name, value in (net.buffers.items() if net is not None else ()):
+            arrays[f"{net_name}/buffers/{name}"] = value
     for key, values in (history or {}).items():
         arrays[f"history/{key}"] = np.asarray(values, dtype=np.float64)
     if standardiser is not None:
@@ -220,9 +228,62 @@ def _check_spec(spec: object, name: str) -> dict[str, tuple[int, ...]]:
         elif kind == "LeakyReLU":
             _keys(entry, where, ("layer", "alpha"))
             _number(entry["alpha"], f"{where} alpha", 0.0, 1.0)
+        elif kind in ("Conv2d", "ConvTranspose2d"):
+            _keys(entry, where, ("layer", "in_channels", "out_channels", "kernel_size", "stride", "padding"))
+            c_in = _int(entry["in_channels"], f"{where} in_channels", minimum=1)
+            c_out = _int(entry["out_channels"], f"{where} out_channels", minimum=1)
+            k = _int(entry["kernel_size"], f"{where} kernel_size", minimum=1)
+            _int(entry["stride"], f"{where} stride", minimum=1)
+            _int(entry["padding"], f"{where} padding", minimum=0)
+            shapes[f"{i}.W"] = (c_out, c_in, k, k) if kind == "Conv2d" else (c_in, c_out, k, k)
+            shapes[f"{i}.b"] = (c_out,)
+        elif kind == "Reshape":
+            _keys(entry, where, ("layer", "shape"))
+            shape = entry["shape"]
+            if not isinstance(shape, list) or not 1 <= len(shape) <= MAX_RESHAPE_AXES:
+                raise _Invalid(f"{where} shape must be a list of 1 to {MAX_RESHAPE_AXES} positive integers, "
+                               f"got {_short(shape)}")
+            for k, n in enumerate(shape):
+                _int(n, f"{where} shape[{k}]", minimum=1)
+        elif kind == "BatchNorm":
+            _keys(entry, where, ("layer", "num_features", "momentum", "eps"))
+            c = _int(entry["num_features"], f"{where} num_features", minimum=1)
+            _number(entry["momentum"], f"{where} momentum", 0.0, 1.0)
+            _number(entry["eps"], f"{where} eps", 0.0, math.inf, low_open=True)
+            shapes[f"{i}.gamma"], shapes[f"{i}.beta"] = (c,), (c,)
         else:
             _keys(entry, where, ("layer",))
     return shapes
+
+
+def _spec_buffers(spec: list) -> dict[str, tuple[int, ...]]:
+    """The buffer shapes (BatchNorm's ``"3.running_mean"`` -> (C,)...) of a spec :func:`_check_spec` accepted."""
+    return {f"{i}.{name}": (entry["num_features"],) for i, entry in enumerate(spec)
+            if entry["layer"] == "BatchNorm" for name in ("running_mean", "running_var")}
+
+
+def _spec_output_width(spec: list) -> int | None:
+    """The width of one output sample of a checked spec, by arithmetic on its sizes (nothing is built).
+
+    ``None`` when the output is not flat or the sizes do not fit together (the
+    network's own construction then says what is wrong).
+    """
+    shape: tuple[int, ...] | None = None
+    for entry in spec:
+        kind = entry["layer"]
+        if kind == "Dense":
+            shape = (entry["out_features"],)
+        elif kind == "Reshape":
+            shape = tuple(entry["shape"])
+        elif kind == "Flatten":
+            shape = (math.prod(shape),) if shape is not None else None
+        elif kind in ("Conv2d", "ConvTranspose2d"):
+            if shape is None or len(shape) != 3:
+                return None
+            size = conv_output_size if kind == "Conv2d" else conv_transpose_output_size
+            h, w = (size(n, entry["kernel_size"], entry["stride"], entry["padding"]) for n in shape[1:])
+            shape = (entry["out_channels"], h, w)
+    return shape[0] if shape is not None and len(shape) == 1 else None
 
 
 def _check_optimizer(numbers: object, name: str) -> None:
@@ -261,12 +322,16 @@ def check_checkpoint_meta(meta: dict, headers: Headers) -> None:
     ``"float64"``; ``config`` exactly the :class:`GANConfig` fields with valid
     values; ``G`` and ``D`` non-empty lists of layers named in
     :data:`numgan.network.LAYER_TYPES` (Dense sizes positive integers,
-    LeakyReLU ``alpha`` in [0, 1]); ``opt_G`` and ``opt_D`` Adam's numbers
+    LeakyReLU ``alpha`` in [0, 1], convolution sizes positive integers with
+    ``padding >= 0``, a Reshape's ``shape`` 1 to 8 positive integers,
+    BatchNorm ``num_features >= 1``, ``momentum`` in [0, 1], ``eps > 0``); ``opt_G`` and ``opt_D`` Adam's numbers
     (``t >= 0``, ``lr > 0``, ``beta1``, ``beta2`` in [0, 1), ``eps > 0``,
     ``weight_decay >= 0``, all finite); ``rng`` the state of a bit generator
     among :data:`BIT_GENERATORS`; ``extra`` an object. The arrays: exactly
     ``G/params``, ``D/params`` (1-D, of the dtype and the size the specs
-    imply), ``G_ema/params`` when and only when ``config["ema"]`` is set, each
+    imply), ``G_ema/params`` when and only when ``config["ema"]`` is set,
+    ``<net>/buffers/<i>.running_mean`` and ``...running_var`` of shape ``(C,)``
+    for each BatchNorm of G, D (and G_ema), each
     optimizer's ``m.<param>`` and ``v.<param>`` of its parameter's shape, and
     ``history/<key>``: 1-D float64 of one common length; optionally
     ``standardise/shift`` and ``standardise/scale``, both or neither, float64 of
@@ -285,6 +350,7 @@ def check_checkpoint_meta(meta: dict, headers: Headers) -> None:
         raise _Invalid(f"dtype must be one of {list(_DTYPES)}, got {_short(dtype)}")
     config = _check_config(meta["config"])
     specs = {net: _check_spec(meta[net], net) for net in ("G", "D")}
+    buffers = {net: _spec_buffers(meta[net]) for net in ("G", "D")}
     for opt in ("opt_G", "opt_D"):
         _check_optimizer(meta[opt], opt)
     _make_rng(meta["rng"])
@@ -298,15 +364,18 @@ def check_checkpoint_meta(meta: dict, headers: Headers) -> None:
         for state in ("m", "v"):
             for param, shape in shapes.items():
                 expected[f"opt_{net}/{state}.{param}"] = (np.dtype(dtype), shape)
+        for buffer, shape in buffers[net].items():
+            expected[f"{net}/buffers/{buffer}"] = (np.dtype(dtype), shape)
     if config.ema is not None:
         expected["G_ema/params"] = (np.dtype(dtype), expected["G/params"][1])
+        for buffer, shape in buffers["G"].items():
+            expected[f"G_ema/buffers/{buffer}"] = (np.dtype(dtype), shape)
     mapping = [name for name in (STANDARDISE_SHIFT, STANDARDISE_SCALE) if name in headers]
     if len(mapping) == 1:
         raise _Invalid(f"it holds {mapping[0]!r} without its pair: a data mapping needs both "
                        f"{STANDARDISE_SHIFT!r} and {STANDARDISE_SCALE!r}")
     if mapping:
-        dense = [shapes for key, shapes in specs["G"].items() if key.endswith(".W")]
-        width = dense[-1][1] if dense else 0        # G's output width: the last Dense's out_features
+        width = _spec_output_width(meta["G"]) or 0          # G's output width
         for name in mapping:
             expected[name] = (np.dtype(np.float64), (width,))
     history = {name: value for name, value in headers.items() if name.startswith("history/")}
@@ -346,6 +415,15 @@ def _optimizer_state(numbers: dict, prefix: str, arrays: dict) -> dict:
     return state
 
 
+def _load_buffers(net: Sequential, prefix: str, arrays: Mapping[str, np.ndarray]) -> None:
+    """Fill ``net``'s buffers from ``arrays`` (``<prefix>/buffers/<name>``), refusing a negative running variance."""
+    for name, value in net.buffers.items():
+        saved = arrays[f"{prefix}/buffers/{name}"]
+        if name.endswith("running_var") and not (saved >= 0).all():
+            raise ValueError(f"array '{prefix}/buffers/{name}' holds a negative or NaN variance")
+        value[...] = saved
+
+
 def load_checkpoint(path: str | os.PathLike) -> tuple[GAN, np.random.Generator]:
     """Rebuild the GAN and the random generator saved by :func:`save_checkpoint`.
 
@@ -360,9 +438,12 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[GAN, np.random.Generator]:
         G, D = from_spec(meta["G"], dtype), from_spec(meta["D"], dtype)
         G.flat_params[...] = arrays["G/params"]
         D.flat_params[...] = arrays["D/params"]
+        _load_buffers(G, "G", arrays)
+        _load_buffers(D, "D", arrays)
         gan = GAN(G, D, GANConfig.from_dict(meta["config"]))
         if gan.G_ema is not None:
             gan.G_ema.flat_params[...] = arrays["G_ema/params"]
+            _load_buffers(gan.G_ema, "G_ema", arrays)
         gan.opt_G.load_state_dict(_optimizer_state(meta["opt_G"], "opt_G", arrays))
         gan.opt_D.load_state_dict(_optimizer_state(meta["opt_D"], "opt_D", arrays))
         gan.step = int(meta["step"])
@@ -386,8 +467,10 @@ def load_standardiser(path: str | os.PathLike) -> Standardiser:
     """
     meta, arrays = read_checkpoint(path)
     if STANDARDISE_SHIFT not in arrays:
-        dense = [entry for entry in meta["G"] if entry.get("layer") == "Dense"]
-        return Standardiser.identity(int(dense[-1]["out_features"]))
+        width = _spec_output_width(meta["G"])
+        if width is None:
+            raise ValueError(f"{str(path)!r} is not a valid numgan checkpoint: its generator's output is not flat")
+        return Standardiser.identity(width)
     try:
         return Standardiser(arrays[STANDARDISE_SHIFT], arrays[STANDARDISE_SCALE])
     except (ValueError, TypeError) as err:

@@ -184,6 +184,10 @@ def _is_version_1(path: Path) -> bool:
         return False
 
 
+#: the layers a classifier file may name (the classifier is an MLP)
+_MLP_LAYERS = frozenset({"Dense", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Identity"})
+
+
 def _rebuild(meta: dict, arrays: dict[str, np.ndarray]) -> Sequential:
     """The network described by ``meta["net"]`` (a ``Sequential.spec()``) with the weights ``params``.
 
@@ -203,6 +207,9 @@ def _rebuild(meta: dict, arrays: dict[str, np.ndarray]) -> Sequential:
         raise ValueError("its metadata must describe the network as a list of layers ('net')")
     total = 0
     for k, entry in enumerate(spec):
+        if entry.get("layer") not in _MLP_LAYERS:     # a classifier is an MLP: no other layer is allocated
+            raise ValueError(f"net[{k}] must name a layer among {sorted(_MLP_LAYERS)}, "
+                             f"got {str(entry.get('layer'))[:40]!r}")
         if entry.get("layer") == "Dense":
             sizes = (entry.get("in_features"), entry.get("out_features"))
             if not all(type(n) is int and 1 <= n <= params.size for n in sizes):

@@ -4,6 +4,8 @@
   with the recommended recipe) and write pictures, metrics and a checkpoint
   into ``runs/<name>/``; ``--data FILE`` trains on the user's own ``.npy``, ``.npz``, ``.csv`` of points or
   folder of grey PNG images, standardised (:mod:`numgan.data.user_files`);
+  ``--arch dcgan`` trains the convolutional networks of :mod:`numgan.dcgan` on an image set
+  (``numgan.recipes.DCGAN_RECIPES``, not tuned yet);
 * ``numgan sample``: draw samples from a checkpoint into a ``.npy`` or ``.png``;
 * ``numgan evaluate``: mode metrics of a checkpoint;
 * ``numgan export``: a checkpoint's networks as a ``.safetensors`` or PyTorch ``.pt`` file (``docs/export.md``);
@@ -163,6 +165,13 @@ def add_train_parser(sub: argparse._SubParsersAction[Any]) -> None:
                    help="hidden layer widths of G, e.g. 64,128,256; D takes them reversed (D mirrors G)")
     p.add_argument("--activation", choices=["leaky_relu", "relu"],
                    help="activation of the hidden layers of G and D (default: the recipe's)")
+    p.add_argument("--arch", choices=["mlp", "dcgan"],
+                   help="the networks: mlp (dense layers, default) or dcgan (images only: transposed "
+                        "convolutions and batch norm in G, strided convolutions in D; numgan.dcgan); the dcgan "
+                        "recipes are not tuned yet")
+    p.add_argument("--width", type=_positive_int,
+                   help="--arch dcgan: channels of G's last and D's first hidden layer (the others have twice "
+                        "as many; default: the recipe's)")
     p.add_argument("--z-dim", type=_positive_int, help="dimension of the noise z")
     p.add_argument("--pack", type=_positive_int, help="PacGAN packing degree (default 1: off)")
     p.add_argument("--ema", type=_fraction, help="decay of the moving average of G used for sampling (0: off)")
@@ -189,12 +198,38 @@ def add_train_parser(sub: argparse._SubParsersAction[Any]) -> None:
 #: command-line options that are recipe settings (resolved by numgan.recipes.resolve_recipe)
 RECIPE_OPTIONS = ("objective", "penalty", "penalty_weight", "penalty_every", "steps", "batch_size", "g_lr", "d_lr",
                   "d_steps", "hidden", "activation", "z_dim", "pack", "ema", "clip", "label_smoothing",
-                  "instance_noise", "decay_from")
+                  "instance_noise", "decay_from", "arch", "width")
+
+
+def _check_arch(args: argparse.Namespace) -> str:
+    """``--arch`` (``"mlp"`` when left out), refusing the options that do not go with it (one-line errors)."""
+    arch = getattr(args, "arch", None) or "mlp"
+    if arch != "dcgan":
+        if getattr(args, "width", None) is not None:
+            raise UsageError(f"--width sets the channels of --arch dcgan; the MLP takes --hidden (got --width "
+                             f"{args.width} with --arch mlp)")
+        return arch
+    if args.data not in IMAGE_SHAPES:
+        raise UsageError(f"--arch dcgan is for the image sets {', '.join(sorted(IMAGE_SHAPES))}, got --data "
+                         f"{args.data}")
+    if args.conditional:
+        raise UsageError("--arch dcgan is not conditional yet (its discriminator takes no labels): leave out "
+                         "--conditional, or use --arch mlp")
+    if args.pack is not None and args.pack > 1:
+        raise UsageError(f"--arch dcgan does not pack samples (its discriminator judges one image at a time): "
+                         f"leave out --pack {args.pack}")
+    for key in ("hidden", "activation"):
+        if getattr(args, key) is not None:
+            raise UsageError(f"--{key} sets the MLP's layers; --arch dcgan takes --width (its channels) and "
+                             f"--z-dim")
+    return arch
 
 
 def resolve_options(args: argparse.Namespace) -> Recipe:
     """The recipe of ``--data`` with the options given on the command line (those left out keep the recipe's)."""
     overrides = {k: getattr(args, k) for k in RECIPE_OPTIONS if getattr(args, k) is not None}
+    overrides.pop("arch", None)
+    arch = _check_arch(args)
     if overrides.get("penalty") == "none":
         overrides["penalty"] = None
     if "ema" in overrides and overrides["ema"] >= 1:
@@ -211,7 +246,7 @@ def resolve_options(args: argparse.Namespace) -> Recipe:
                 raise UsageError("--conditional needs labelled images (digits, mnist, fashion); your own data "
                                  "has no labels")
             return user_recipe(_user_data(args.data), **overrides)
-        return resolve_recipe(args.data, conditional=args.conditional, **overrides)
+        return resolve_recipe(args.data, conditional=args.conditional, arch=arch, **overrides)
     except ValueError as err:
         message = str(err)
         for key in RECIPE_OPTIONS:                    # name the command-line option, not the Python keyword
@@ -264,6 +299,14 @@ def _has_frames(snapshots: Snapshots) -> bool:
         print("training.gif not written: no snapshot frames (the run's snapshots.npz was missing or damaged "
               "and no step was left to record)")
     return bool(snapshots.frames)
+
+
+def _grid_noise(gan: GAN, snapshots: Snapshots) -> np.ndarray:
+    """The snapshots' fixed noise: drawn as :class:`Snapshots` draws it when no step was left to draw it
+    (``--resume`` of a finished run)."""
+    if snapshots.z is not None:
+        return snapshots.z
+    return gan.noise(snapshots.n, np.random.default_rng(snapshots.seed))
 
 
 class MixtureRun:
@@ -320,7 +363,9 @@ class ImageRun:
 
     def describe(self) -> str:
         h, w = self.shape
-        return f"{self.args.data} {h}x{w} ({self.x.shape[0]} training images){' conditional' if self.args.conditional else ''}"
+        nets = " DCGAN" if self.recipe.arch == "dcgan" else ""
+        return (f"{self.args.data} {h}x{w} ({self.x.shape[0]} training images){nets}"
+                f"{' conditional' if self.args.conditional else ''}")
 
     def extra(self) -> dict[str, Any]:
         return {"shape": list(self.shape), "conditional": self.args.conditional, "fashion_path": self.args.fashion_path}
@@ -328,8 +373,7 @@ class ImageRun:
     def report(self, gan: GAN, history: History, snapshots: Snapshots, run_dir: Path) -> tuple[dict, str]:
         args = self.args
         rows = evaluate_image_gan(gan, args.data, seed=args.seed, fashion_path=args.fashion_path)
-        assert snapshots.z is not None
-        grid = gan.generate(snapshots.z, self.snapshot_labels)
+        grid = gan.generate(_grid_noise(gan, snapshots), self.snapshot_labels)
         title = f"{args.data}: step {gan.step}" + (" (row r: class r)" if args.conditional else "")
         save_figure(plot_image_grid(grid, self.shape, nrow=10, title=title), run_dir / "samples.png")
         if _has_frames(snapshots):
@@ -374,8 +418,8 @@ class UserRun:
         fake = self.mapping.inverse(gan.sample(2500, rng=self.args.seed + 2))
         frames = [(step, self.mapping.inverse(x)) for step, x in snapshots.frames]
         if self.images:
-            assert self.user.shape is not None and snapshots.z is not None
-            grid = self.mapping.inverse(gan.generate(snapshots.z))
+            assert self.user.shape is not None
+            grid = self.mapping.inverse(gan.generate(_grid_noise(gan, snapshots)))
             save_figure(plot_image_grid(grid, self.user.shape, nrow=10, title=f"{self.args.data}: step {gan.step}",
                                         value_range=(0.0, 1.0)), run_dir / "samples.png")
             if _has_frames(snapshots):
@@ -414,8 +458,9 @@ def _given_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_dir(args: argparse.Namespace, objective: str) -> Path:
     conditional = "-conditional" if args.conditional else ""
+    arch = "-dcgan" if getattr(args, "arch", None) == "dcgan" else ""
     data = Path(args.data).stem if _is_user_data(args.data) else args.data     # points.csv -> points
-    run_dir = Path(args.out) / (args.name or f"{data}{conditional}-{objective}-seed{args.seed}")
+    run_dir = Path(args.out) / (args.name or f"{data}{arch}{conditional}-{objective}-seed{args.seed}")
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"the run folder {run_dir} is a file, not a folder: choose another --out or --name")
     return run_dir
@@ -549,8 +594,7 @@ def train(args: argparse.Namespace) -> Path:
         try:
             gan = recipe.build_gan(args.seed)
         except MemoryError as err:
-            raise UsageError(f"not enough memory for the networks of --hidden "
-                             f"{','.join(map(str, recipe.networks['g_hidden']))} and --z-dim "
+            raise UsageError(f"not enough memory for the networks of {_network_options(recipe)} and --z-dim "
                              f"{recipe.networks['z_dim']}: {err}") from None
         rng = np.random.default_rng(args.seed)
     print(f"numgan train: {run.describe()}, {options.objective}, penalty {options.penalty}, {steps} steps of "
@@ -565,8 +609,8 @@ def train(args: argparse.Namespace) -> Path:
                       before_checkpoint=lambda _: snapshots.save(run_dir / "snapshots.npz"),
                       standardise=mapping or False)
     except MemoryError as err:
-        raise UsageError(f"not enough memory to train networks of --hidden "
-                         f"{','.join(map(str, recipe.networks['g_hidden']))} on batches of --batch-size "
+        raise UsageError(f"not enough memory to train networks of {_network_options(recipe)} on batches of "
+                         f"--batch-size "
                          f"{loop['batch_size']} x --d-steps {options.d_steps}: {err}") from None
     seconds = time.perf_counter() - start
     metrics, summary = run.report(gan, history, snapshots, run_dir)
@@ -578,6 +622,13 @@ def train(args: argparse.Namespace) -> Path:
     print(f"done in {seconds:.1f} s: {summary}")
     print(f"wrote {', '.join(sorted(p.name for p in run_dir.iterdir()))} in {run_dir}/")
     return run_dir
+
+
+def _network_options(recipe: Recipe) -> str:
+    """The option that sizes the recipe's networks, as typed: ``--hidden 64,64`` or ``--arch dcgan --width 32``."""
+    if recipe.arch == "dcgan":
+        return f"--arch dcgan --width {recipe.networks['width']}"
+    return f"--hidden {','.join(map(str, recipe.networks['g_hidden']))}"
 
 
 def _plain(value: object) -> object:

@@ -10,6 +10,22 @@ number (``docs/export.md``)::
       "k.b"  (o,)                          "k.bias"    (o,)    = b
     LeakyReLU(alpha)                     nn.LeakyReLU(negative_slope=alpha)
     ReLU(), Tanh(), Sigmoid(), Identity() nn.ReLU(), nn.Tanh(), nn.Sigmoid(), nn.Identity()
+    Conv2d(i, o, k, s, p)                nn.Conv2d(i, o, k, stride=s, padding=p)
+      "k.W"  (o, i, k, k), "k.b" (o,)      "k.weight" (o, i, k, k) = W, "k.bias" = b    (same layout: NCHW)
+    ConvTranspose2d(i, o, k, s, p)       nn.ConvTranspose2d(i, o, k, stride=s, padding=p)
+      "k.W"  (i, o, k, k), "k.b" (o,)      "k.weight" (i, o, k, k) = W, "k.bias" = b
+    BatchNorm(C, momentum, eps)          nn.BatchNorm1d(C, eps, momentum) on (N, C) samples,
+                                         nn.BatchNorm2d(C, eps, momentum) on (N, C, H, W)
+      "k.gamma", "k.beta" (C,)             "k.weight" = gamma, "k.bias" = beta
+      buffers "k.running_mean", "k.running_var"   the same names, and "k.num_batches_tracked" (int64, 0)
+      training / eval mode                 the module's own ``training`` flag, set to match
+    Reshape(shape) of a flat sample      nn.Unflatten(1, shape)
+    Flatten()                            nn.Flatten()
+
+Both libraries update BatchNorm's running statistics alike (``running <-
+(1 - momentum) running + momentum batch``, the unbiased batch variance).
+PyTorch's ``num_batches_tracked`` only matters with ``momentum=None``, which
+numgan does not have: it is exported as 0.
 
 Activations have no parameters but keep their index, as they do in
 ``nn.Sequential``: the ring recipe's G ``Dense, ReLU, Dense, ...`` gives
@@ -44,8 +60,11 @@ import numpy as np
 
 from ._checks import check_path
 from ._npz import _temp_prefix, _umask
+from .batchnorm import BatchNorm
+from .conv import Conv2d, ConvTranspose2d
 from .layers import Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
 from .network import Sequential
+from .reshape import Flatten, Reshape
 
 #: numgan layer type -> the ``torch.nn`` module it becomes (exact types: a subclass is not mapped)
 TORCH_MODULES: dict[type[Layer], str] = {
@@ -55,6 +74,11 @@ TORCH_MODULES: dict[type[Layer], str] = {
     Tanh: "Tanh",
     Sigmoid: "Sigmoid",
     Identity: "Identity",
+    Conv2d: "Conv2d",
+    ConvTranspose2d: "ConvTranspose2d",
+    BatchNorm: "BatchNorm1d or BatchNorm2d",     # by the shape of its input (:func:`_batchnorm_modules`)
+    Reshape: "Unflatten",
+    Flatten: "Flatten",
 }
 
 #: the networks of a GAN, in the order they are written
@@ -86,16 +110,47 @@ def _check_net(net: object, name: str = "net") -> Sequential:
     return net
 
 
+def _batchnorm_modules(net: Sequential) -> dict[int, str]:
+    """``"BatchNorm1d"`` or ``"BatchNorm2d"`` for each BatchNorm of ``net`` (by index): 2-D on image samples.
+
+    The samples that reach a layer are images ``(C, H, W)`` after a convolution
+    or a 3-axis ``Reshape``, flat after a ``Dense`` or a ``Flatten``; before any
+    of them, the network's input is an image batch when its first such layer is
+    a convolution.
+    """
+    shaping = (Dense, Flatten, Reshape, Conv2d, ConvTranspose2d)
+    first = next((layer for layer in net.layers if isinstance(layer, shaping)), None)
+    images = isinstance(first, (Conv2d, ConvTranspose2d))
+    kinds: dict[int, str] = {}
+    for i, layer in enumerate(net.layers):
+        if isinstance(layer, (Conv2d, ConvTranspose2d)):
+            images = True
+        elif isinstance(layer, (Dense, Flatten)):
+            images = False
+        elif isinstance(layer, Reshape):
+            images = len(layer.shape) == 3
+        elif isinstance(layer, BatchNorm):
+            kinds[i] = "BatchNorm2d" if images else "BatchNorm1d"
+    return kinds
+
+
 def torch_layers(net: Sequential) -> list[dict[str, Any]]:
     """The ``torch.nn`` modules of ``net``, one per layer, as JSON-ready data.
 
     ``{"module": "Linear", "in_features": i, "out_features": o}``,
-    ``{"module": "LeakyReLU", "negative_slope": alpha}``, ``{"module": "ReLU"}``...
-    A layer whose exact type is not in :data:`TORCH_MODULES` is a ``TypeError``
-    that names it and its index.
+    ``{"module": "LeakyReLU", "negative_slope": alpha}``, ``{"module": "ReLU"}``,
+    ``{"module": "Conv2d", "in_channels": i, "out_channels": o, "kernel_size": k,
+    "stride": s, "padding": p}`` (and ``"ConvTranspose2d"``), ``{"module":
+    "BatchNorm2d", "num_features": C, "momentum": m, "eps": e}`` (or
+    ``"BatchNorm1d"``), ``{"module": "Unflatten", "unflattened_size": [...]}``,
+    ``{"module": "Flatten"}``. A layer whose exact type is not in
+    :data:`TORCH_MODULES` is a ``TypeError`` that names it and its index; so is
+    a ``Reshape`` whose input is not flat (``nn.Unflatten`` splits one axis).
     """
     _check_net(net)
     out: list[dict[str, Any]] = []
+    norms = _batchnorm_modules(net)
+    shapes = net.sample_shapes() if any(isinstance(layer, Reshape) for layer in net.layers) else []
     for i, layer in enumerate(net.layers):
         module = TORCH_MODULES.get(type(layer))
         if module is None:
@@ -103,23 +158,38 @@ def torch_layers(net: Sequential) -> list[dict[str, Any]]:
                             f"{type(layer).__qualname__}), has no PyTorch counterpart: numgan exports exactly "
                             f"{sorted(cls.__name__ for cls in TORCH_MODULES)} (a subclass may compute "
                             f"something else, so it is refused, never dropped)")
-        entry: dict[str, Any] = {"module": module}
+        entry: dict[str, Any] = {"module": norms.get(i, module)}
         if isinstance(layer, Dense):
             entry.update(in_features=layer.in_features, out_features=layer.out_features)
         elif isinstance(layer, LeakyReLU) and module == "LeakyReLU":
             entry["negative_slope"] = float(layer.alpha)
+        elif isinstance(layer, (Conv2d, ConvTranspose2d)):
+            entry.update(in_channels=layer.in_channels, out_channels=layer.out_channels,
+                         kernel_size=layer.kernel_size, stride=layer.stride, padding=layer.padding)
+        elif isinstance(layer, BatchNorm):
+            entry.update(num_features=layer.num_features, momentum=float(layer.momentum), eps=float(layer.eps))
+        elif isinstance(layer, Reshape):
+            before = (shapes[i - 1] if i > 0 else (layer.size,)) if shapes else None
+            if before is not None and len(before) != 1:
+                raise TypeError(f"layer {i} of the network, {layer!r}, reshapes samples of shape {before}: numgan "
+                                f"exports a Reshape as nn.Unflatten(1, shape), which takes flat samples only")
+            entry["unflattened_size"] = list(layer.shape)
         out.append(entry)
     return out
 
 
 def to_state_dict(net: Sequential) -> dict[str, np.ndarray]:
-    """``net``'s parameters under PyTorch's ``nn.Sequential`` names and layouts (NumPy copies).
+    """``net``'s parameters (and buffers) under PyTorch's ``nn.Sequential`` names and layouts (NumPy copies).
 
     For a ``Dense`` layer at index ``k``: ``"k.weight" = W.T`` of shape
     ``(out_features, in_features)`` (``nn.Linear`` computes ``x @ weight.T +
     bias``) and ``"k.bias" = b`` of shape ``(out_features,)``, C-contiguous, in
-    ``net``'s dtype. Layers without parameters have no entries but keep their
-    index. Every layer must be mappable (:func:`torch_layers`).
+    ``net``'s dtype. A convolution: ``"k.weight" = W`` (the same layout in both
+    libraries) and ``"k.bias" = b``. A ``BatchNorm``: ``"k.weight" = gamma``,
+    ``"k.bias" = beta``, ``"k.running_mean"``, ``"k.running_var"`` and
+    ``"k.num_batches_tracked"`` (an int64 0-d array, 0: numgan does not count),
+    in the order of ``module.state_dict()``. Layers without parameters have no
+    entries but keep their index. Every layer must be mappable (:func:`torch_layers`).
     """
     torch_layers(net)              # refuses an unmappable layer before anything is copied
     state: dict[str, np.ndarray] = {}
@@ -127,19 +197,33 @@ def to_state_dict(net: Sequential) -> dict[str, np.ndarray]:
         if isinstance(layer, Dense):
             state[f"{i}.weight"] = np.ascontiguousarray(layer.params["W"].T)
             state[f"{i}.bias"] = layer.params["b"].copy()
+        elif isinstance(layer, (Conv2d, ConvTranspose2d)):
+            state[f"{i}.weight"] = layer.params["W"].copy()
+            state[f"{i}.bias"] = layer.params["b"].copy()
+        elif isinstance(layer, BatchNorm):
+            state[f"{i}.weight"] = layer.params["gamma"].copy()
+            state[f"{i}.bias"] = layer.params["beta"].copy()
+            state[f"{i}.running_mean"] = layer.buffers["running_mean"].copy()
+            state[f"{i}.running_var"] = layer.buffers["running_var"].copy()
+            state[f"{i}.num_batches_tracked"] = np.zeros((), dtype=np.int64)
     return state
 
 
 def load_state_dict(net: Sequential, state: Mapping[str, Any]) -> Sequential:
     """Write a PyTorch-layout ``state`` (arrays or tensors, e.g. ``module.state_dict()``) into ``net``; return it.
 
-    The inverse of :func:`to_state_dict`: ``W = weight.T``, ``b = bias``. The
-    names must be exactly those of ``to_state_dict(net)``, with the same shapes;
-    values are converted to ``net``'s dtype.
+    The inverse of :func:`to_state_dict`: ``W = weight.T``, ``b = bias`` (a
+    convolution's ``W = weight``; BatchNorm's ``gamma``, ``beta`` and running
+    statistics). The names must be exactly those of ``to_state_dict(net)``
+    (BatchNorm's ``num_batches_tracked`` may be left out, and is ignored), with
+    the same shapes; values are converted to ``net``'s dtype.
     """
     expected = to_state_dict(net)
     if not isinstance(state, Mapping):
         raise TypeError(f"state must be a dict of name -> array, got {type(state).__name__}")
+    counters = {name for name in expected if name.endswith(".num_batches_tracked")}
+    expected = {name: value for name, value in expected.items() if name not in counters}
+    state = {name: value for name, value in state.items() if name not in counters}
     if set(state) != set(expected):
         raise ValueError(f"state must hold exactly {sorted(expected)}, got {sorted(map(str, state))}")
     arrays = {}
@@ -155,6 +239,14 @@ def load_state_dict(net: Sequential, state: Mapping[str, Any]) -> Sequential:
         if isinstance(layer, Dense):
             layer.params["W"][...] = arrays[f"{i}.weight"].T
             layer.params["b"][...] = arrays[f"{i}.bias"]
+        elif isinstance(layer, (Conv2d, ConvTranspose2d)):
+            layer.params["W"][...] = arrays[f"{i}.weight"]
+            layer.params["b"][...] = arrays[f"{i}.bias"]
+        elif isinstance(layer, BatchNorm):
+            layer.params["gamma"][...] = arrays[f"{i}.weight"]
+            layer.params["beta"][...] = arrays[f"{i}.bias"]
+            layer.buffers["running_mean"][...] = arrays[f"{i}.running_mean"]
+            layer.buffers["running_var"][...] = arrays[f"{i}.running_var"]
     return net
 
 
@@ -170,6 +262,14 @@ def build_torch(layers: list[dict[str, Any]], dtype: Any = np.float32) -> Any:
         "Tanh": lambda e: nn.Tanh(),
         "Sigmoid": lambda e: nn.Sigmoid(),
         "Identity": lambda e: nn.Identity(),
+        "Conv2d": lambda e: nn.Conv2d(*_conv_sizes(e), dtype=tdtype),
+        "ConvTranspose2d": lambda e: nn.ConvTranspose2d(*_conv_sizes(e), dtype=tdtype),
+        "BatchNorm1d": lambda e: nn.BatchNorm1d(int(e["num_features"]), eps=float(e["eps"]),
+                                                momentum=float(e["momentum"]), dtype=tdtype),
+        "BatchNorm2d": lambda e: nn.BatchNorm2d(int(e["num_features"]), eps=float(e["eps"]),
+                                                momentum=float(e["momentum"]), dtype=tdtype),
+        "Unflatten": lambda e: nn.Unflatten(1, tuple(int(n) for n in e["unflattened_size"])),
+        "Flatten": lambda e: nn.Flatten(),
     }
     modules = []
     for i, entry in enumerate(layers):
@@ -178,6 +278,12 @@ def build_torch(layers: list[dict[str, Any]], dtype: Any = np.float32) -> Any:
             raise ValueError(f"layers[{i}] must name a module among {sorted(makers)}, got {entry!r}")
         modules.append(makers[kind](entry))
     return nn.Sequential(*modules)
+
+
+def _conv_sizes(entry: dict[str, Any]) -> tuple[int, int, int, int, int]:
+    """``(in_channels, out_channels, kernel_size, stride, padding)`` of a convolution's description."""
+    return (int(entry["in_channels"]), int(entry["out_channels"]), int(entry["kernel_size"]), int(entry["stride"]),
+            int(entry["padding"]))
 
 
 def _torch_dtype(torch: Any, dtype: Any) -> Any:
@@ -192,12 +298,19 @@ def to_torch(net: Sequential) -> Any:
 
     ``Dense`` becomes ``nn.Linear`` (``weight = W.T``), ``LeakyReLU(alpha)``
     ``nn.LeakyReLU(alpha)``, and ``ReLU``, ``Tanh``, ``Sigmoid``, ``Identity``
-    their namesakes (:data:`TORCH_MODULES`); any other layer is a
-    ``TypeError`` naming it. PyTorch is imported here, not with numgan.
+    their namesakes; ``Conv2d``, ``ConvTranspose2d`` theirs (same weights),
+    ``BatchNorm`` ``nn.BatchNorm1d`` or ``nn.BatchNorm2d`` with its running
+    statistics and in its mode (``module[k].training`` is the layer's
+    ``training``), ``Reshape`` ``nn.Unflatten`` and ``Flatten`` ``nn.Flatten``
+    (:data:`TORCH_MODULES`); any other layer is a ``TypeError`` naming it.
+    PyTorch is imported here, not with numgan.
     """
     torch = _torch()
     module = build_torch(torch_layers(net), net.dtype)
     module.load_state_dict({k: torch.from_numpy(v) for k, v in to_state_dict(net).items()})
+    for i, layer in enumerate(net.layers):
+        if isinstance(layer, BatchNorm):
+            module[i].train(layer.training)
     return module
 
 

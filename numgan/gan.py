@@ -390,6 +390,8 @@ class GAN:
             ema = self.config.ema
             assert ema is not None   # G_ema exists only when config.ema is set
             self.G_ema.params.flat += (1 - ema) * (self.G.params.flat - self.G_ema.params.flat)
+            for name, value in self.G_ema.buffers.items():     # BatchNorm's running statistics, not averaged
+                value[...] = self.G.buffers[name]             # (none in an MLP)
         return record
 
     # -- the step ------------------------------------------------------------------------------

@@ -20,11 +20,51 @@ import numpy as np
 import numpy.typing as npt
 
 from ._checks import check_choice, check_float_dtype, check_int, check_matrix, check_rng
+from .batchnorm import BatchNorm
+from .conv import Conv2d, ConvTranspose2d
 from .flat import FlatParams
 from .init import INITS
 from .layers import ACTIVATIONS, Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh, make_activation
+from .reshape import Flatten, Reshape
 
 OUT_ACTIVATIONS = (None, "sigmoid", "tanh")
+
+#: layers that know the shape of their output from that of their input (``output_shape``): with any of them
+#: in a network, its input and output widths are found by following one sample's shape through the layers
+SHAPED_LAYERS: tuple[type[Layer], ...] = (Conv2d, ConvTranspose2d, Reshape, Flatten, BatchNorm)
+_ELEMENTWISE: tuple[type[Layer], ...] = (LeakyReLU, Sigmoid, Tanh, Identity)
+
+
+def _input_shape(layers: Sequence[Layer]) -> tuple[int, ...] | None:
+    """One sample's input shape, as far as the first layer that fixes it tells (``None``: not known).
+
+    ``Dense`` and ``Reshape`` take flat samples (``(in_features,)``, ``(prod(shape),)``);
+    elementwise activations and ``BatchNorm`` (which keeps any shape) pass the
+    question on; any other layer (a convolution takes ``(C, H, W)`` of any
+    ``H, W``) leaves it open.
+    """
+    for layer in layers:
+        if isinstance(layer, Dense):
+            return (layer.in_features,)
+        if isinstance(layer, Reshape):
+            return (layer.size,)
+        if not isinstance(layer, (*_ELEMENTWISE, BatchNorm)):
+            return None
+    return None
+
+
+def _output_shape(layer: Layer, shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """One sample's shape after ``layer`` (``None``: a layer numgan does not know); ``ValueError`` if it does not fit."""
+    if isinstance(layer, Dense):
+        if shape != (layer.in_features,):
+            raise ValueError(f"{layer!r} takes samples of shape ({layer.in_features},), got {shape}")
+        return (layer.out_features,)
+    if isinstance(layer, SHAPED_LAYERS):
+        shaped: Any = layer
+        return tuple(shaped.output_shape(shape))
+    if isinstance(layer, _ELEMENTWISE):
+        return shape
+    return None
 
 
 class Sequential:
@@ -50,12 +90,19 @@ class Sequential:
         self.layers = layers
         # which layers' backward also takes out= and input_grad= (declared by the layer class, read once)
         self._speed_options = [layer.backward_takes_speed_options() for layer in layers]
+        # the first layer with parameters: below it, backward(input_grad=False) has nothing left to do
+        self._first_with_params = next((i for i, layer in enumerate(layers) if layer.params), 0)
         shapes = {f"{i}.{k}": p.shape for i, layer in enumerate(layers) for k, p in layer.params.items()}
         self.params = FlatParams.zeros(shapes, self.dtype)
         for i, layer in enumerate(layers):
             for k in layer.params:
                 self.params[f"{i}.{k}"][...] = layer.params[k]
                 layer.params[k] = self.params[f"{i}.{k}"]
+        # with a convolution, BatchNorm, Reshape or Flatten the widths come from following the shapes,
+        # which also checks now that the layers fit together (ValueError naming the layer)
+        self._shaped = any(isinstance(layer, SHAPED_LAYERS) for layer in layers)
+        if self._shaped:
+            self.sample_shapes()
 
     @property
     def flat_params(self) -> np.ndarray:
@@ -69,19 +116,103 @@ class Sequential:
 
     @property
     def in_features(self) -> int | None:
-        """Input width (that of the first dense layer), or ``None`` without one."""
+        """Input width (that of the first dense layer, or of a first ``Reshape``), or ``None`` without one.
+
+        ``None`` too when the input is not flat (a network that starts with a convolution).
+        """
+        if self._shaped:
+            shape = _input_shape(self.layers)
+            return shape[0] if shape is not None else None
         dense = [layer for layer in self.layers if isinstance(layer, Dense)]
         return dense[0].in_features if dense else None
 
     @property
     def out_features(self) -> int | None:
-        """Output width (that of the last dense layer), or ``None`` without one."""
+        """Output width (that of the last dense layer, or of a last ``Flatten``), or ``None`` without one.
+
+        With convolutions it is found by following one sample's shape through
+        the layers (:meth:`sample_shapes`); ``None`` when the output is not flat.
+        """
+        if self._shaped:
+            shapes = self.sample_shapes()
+            if not shapes:                  # the input's shape is open (a first convolution): a last Dense tells
+                for layer in reversed(self.layers):
+                    if isinstance(layer, Dense):
+                        return layer.out_features
+                    if not isinstance(layer, _ELEMENTWISE):
+                        return None
+                return None
+            last = shapes[-1]
+            return last[0] if last is not None and len(last) == 1 else None
         dense = [layer for layer in self.layers if isinstance(layer, Dense)]
         return dense[-1].out_features if dense else None
 
+    def sample_shapes(self) -> list[tuple[int, ...] | None]:
+        """The shape of one sample after each layer, from the input's (``[]`` when the input shape is not known).
+
+        Entry ``i`` is the shape *after* layer ``i``: ``Reshape((1, 28, 28))``,
+        ``Conv2d(1, 8, 4, 2, 1)``, ``Flatten()`` give ``[(1, 28, 28), (8, 14, 14),
+        (1568,)]``; ``None`` after a layer whose output shape numgan cannot tell.
+        ``ValueError`` (naming the layer) when a layer does not fit its input.
+        """
+        shape = _input_shape(self.layers)
+        if shape is None:
+            return []
+        shapes: list[tuple[int, ...] | None] = []
+        current: tuple[int, ...] | None = shape
+        for i, layer in enumerate(self.layers):
+            if current is not None:
+                try:
+                    current = _output_shape(layer, current)
+                except ValueError as err:
+                    raise ValueError(f"layer {i} does not fit its input: {err}") from None
+            shapes.append(current)
+        return shapes
+
+    def _check_batch(self, x: object, name: str, width: int | None, flat: bool) -> None:
+        """``x`` a matrix of ``width`` columns (a flat end of the network), else an array of the network's dtype."""
+        if flat:
+            check_matrix(x, name, width=width, dtype=self.dtype)
+            return
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
+        if x.dtype != self.dtype:
+            raise TypeError(f"{name} must have dtype {self.dtype.name} like the network, got {x.dtype.name}; "
+                            f"convert it with {name}.astype(np.{self.dtype.name})")
+
+    def train(self) -> "Sequential":
+        """Training mode for every layer that has modes (``BatchNorm``: batch statistics). Returns the network."""
+        for layer in self.layers:
+            if isinstance(layer, BatchNorm):
+                layer.train()
+        return self
+
+    def eval(self) -> "Sequential":
+        """Evaluation mode for every layer that has modes (``BatchNorm``: running statistics). Returns the network."""
+        for layer in self.layers:
+            if isinstance(layer, BatchNorm):
+                layer.eval()
+        return self
+
+    @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        """State that is saved but not trained, ``"<layer index>.<name>"`` -> array (BatchNorm's running statistics).
+
+        The arrays are the layers' own: writing into them changes the layers.
+        """
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) if isinstance(layer, BatchNorm)
+                for k, v in layer.buffers.items()}
+
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list]:
-        """Return ``(y, cache)``; ``x`` is ``(N, in_features)`` of the network's dtype."""
-        check_matrix(x, "x", width=self.in_features, dtype=self.dtype)
+        """Return ``(y, cache)``; ``x`` is ``(N, in_features)`` of the network's dtype.
+
+        A network that starts with a convolution takes ``(N, C, H, W)`` instead.
+        """
+        if self._shaped:
+            in_features = self.in_features
+            self._check_batch(x, "x", in_features, in_features is not None)
+        else:
+            check_matrix(x, "x", width=self.in_features, dtype=self.dtype)
         cache = []
         for layer in self.layers:
             x, c = layer.forward(x)
@@ -118,8 +249,10 @@ class Sequential:
         grads of an earlier one. Keyword-only options:
 
         * ``param_grads=False`` skips the parameter gradients (``grads`` is ``{}``);
-        * ``input_grad=False`` skips the first layer's ``dx`` (``dx`` is ``None``);
-          each saves one matrix product per layer or one in all;
+        * ``input_grad=False`` skips the ``dx`` of the first layer with
+          parameters (``dx`` is ``None``) and every layer below it (a
+          convolutional D's ``Reshape``); each saves one matrix product per
+          layer or one in all;
         * ``out`` (a ``FlatParams`` laid out like ``params``, e.g.
           ``net.params.like()``) receives the grads instead of a new buffer: the
           training step reuses one, so that it allocates nothing of the size of
@@ -137,20 +270,25 @@ class Sequential:
                              f"({len(self.layers)} entries), got {type(cache).__name__}")
         if not (param_grads or input_grad):
             raise ValueError("backward with param_grads=False and input_grad=False computes nothing")
-        check_matrix(dy, "dy", width=self.out_features, dtype=self.dtype)
+        if self._shaped:
+            out_features = self.out_features
+            self._check_batch(dy, "dy", out_features, out_features is not None)
+        else:
+            check_matrix(dy, "dy", width=self.out_features, dtype=self.dtype)
         if out is not None and not (self.params.same_layout(out) and out.dtype == self.dtype):
             raise ValueError(f"out must be a FlatParams laid out like this network's params "
                              f"({self.dtype.name}, {self.n_params} numbers), got {out!r}")
         grads: FlatParams | dict[str, np.ndarray] = (self.params.like() if out is None else out) if param_grads else {}
         dx: np.ndarray | None = dy
-        for i in reversed(range(len(self.layers))):
-            assert dx is not None               # only the first layer's dx, computed last, may be None
+        lowest = 0 if input_grad else self._first_with_params      # the layers below it have no grads to give
+        for i in reversed(range(lowest, len(self.layers))):
+            assert dx is not None               # only the lowest layer's dx, computed last, may be None
             layer = self.layers[i]
             views = {k: grads[f"{i}.{k}"] for k in layer.params} if param_grads else {}
             if self._speed_options[i]:
                 fast: Any = layer                 # Dense: its backward also takes out= and input_grad=
                 dx, g = fast.backward(dx, cache[i], param_grads=param_grads, out=views or None,
-                                      input_grad=input_grad or i > 0)
+                                      input_grad=input_grad or i > lowest)
             elif param_grads or not layer.params:         # a layer without parameters has no grads to skip
                 dx, g = layer.backward(dx, cache[i])
             else:
@@ -160,7 +298,7 @@ class Sequential:
             for k, value in g.items():      # a layer that returns new arrays instead of filling ``out``
                 if value is not views[k]:
                     views[k][...] = value
-        return dx, grads
+        return (dx if input_grad else None), grads
 
     def spec(self) -> list[dict[str, Any]]:
         """The architecture as plain data (JSON-ready); :func:`from_spec` rebuilds it."""
@@ -171,6 +309,13 @@ class Sequential:
                 entry.update(in_features=layer.in_features, out_features=layer.out_features)
             elif type(layer) is LeakyReLU:
                 entry["alpha"] = layer.alpha
+            elif isinstance(layer, (Conv2d, ConvTranspose2d)):
+                entry.update(in_channels=layer.in_channels, out_channels=layer.out_channels,
+                             kernel_size=layer.kernel_size, stride=layer.stride, padding=layer.padding)
+            elif isinstance(layer, Reshape):
+                entry["shape"] = list(layer.shape)
+            elif isinstance(layer, BatchNorm):
+                entry.update(num_features=layer.num_features, momentum=layer.momentum, eps=layer.eps)
             out.append(entry)
         return out
 
@@ -187,13 +332,16 @@ class Sequential:
         return f"Sequential([{inner}], dtype={self.dtype.name}, n_params={self.n_params})"
 
 
-LAYER_TYPES: dict[str, type[Layer]] = {cls.__name__: cls for cls in (Dense, LeakyReLU, ReLU, Sigmoid, Tanh, Identity)}
+LAYER_TYPES: dict[str, type[Layer]] = {cls.__name__: cls for cls in (Dense, LeakyReLU, ReLU, Sigmoid, Tanh, Identity,
+                                                                     Conv2d, ConvTranspose2d, Reshape, Flatten,
+                                                                     BatchNorm)}
 
 
 def from_spec(spec: list[dict[str, Any]], dtype: npt.DTypeLike = np.float32) -> Sequential:
-    """Rebuild a network from :meth:`Sequential.spec` (weights zero, biases zero).
+    """Rebuild a network from :meth:`Sequential.spec` (weights zero, biases zero; BatchNorm in training mode
+    with fresh running statistics).
 
-    Used by checkpoints, which then fill in the saved parameters.
+    Used by checkpoints, which then fill in the saved parameters and buffers.
     """
     if not isinstance(spec, list) or not spec:
         raise ValueError(f"spec must be a non-empty list of layer descriptions, got {spec!r}")
@@ -208,6 +356,15 @@ def from_spec(spec: list[dict[str, Any]], dtype: npt.DTypeLike = np.float32) -> 
             layer.params["W"][...] = 0
         elif kind == "LeakyReLU":
             layer = LeakyReLU(entry["alpha"])
+        elif kind in ("Conv2d", "ConvTranspose2d"):
+            conv = Conv2d if kind == "Conv2d" else ConvTranspose2d
+            layer = conv(entry["in_channels"], entry["out_channels"], entry["kernel_size"], entry["stride"],
+                         entry["padding"], dtype=dtype, rng=0)
+            layer.params["W"][...] = 0
+        elif kind == "Reshape":
+            layer = Reshape(entry["shape"])
+        elif kind == "BatchNorm":
+            layer = BatchNorm(entry["num_features"], momentum=entry["momentum"], eps=entry["eps"], dtype=dtype)
         else:
             layer = LAYER_TYPES[kind]()
         layers.append(layer)

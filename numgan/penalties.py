@@ -29,16 +29,45 @@ and input-gradients ``delta_K = 1``, ``delta_k = dD/du_k``:
 
 For leaky ReLU ``f'' = 0`` (away from the kink), nothing is injected and step
 2 is skipped; for tanh and sigmoid the ``f''`` terms are needed and kept.
-Derivation: ``docs/gradient-penalty.md``.
+
+Every other linear layer goes through sweep 1 as ``Dense`` does. For a layer
+``y = L_W(x) + b`` whose backward is ``delta_k = L_W^T(delta_{k+1})``, the
+term is ``d/dW <a_k, L_W^T(delta_{k+1})> = d/dW <L_W(a_k), delta_{k+1}>``: the
+layer's own weight gradient for the input ``a_k`` and the output gradient
+``delta_{k+1}``; and ``a_{k+1} = L_W(a_k)``, the forward pass without the bias.
+So ``Conv2d`` and ``ConvTranspose2d`` run their ``linear_forward`` on ``a_k``
+and their ``backward``; ``Reshape`` and ``Flatten`` reshape ``a_k``. Linear
+layers inject nothing (their ``delta_k`` does not depend on their input).
+``BatchNorm`` is refused: in training mode it couples the samples of a batch,
+so ``dD(x_i)/dx_i`` would not be the gradient of one sample's score.
+
+D's input must be flat, ``(N, features)``: a convolutional D starts with
+``Reshape``, as :func:`numgan.dcgan.dcgan_discriminator` does.
+Derivation: ``docs/gradient-penalty.md``; through convolutions:
+``docs/convolution.md#gradient-penalties-through-linear-layers``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ._checks import check_matrix, check_positive
+from .batchnorm import BatchNorm
+from .conv import Conv2d, ConvTranspose2d
 from .flat import FlatParams
 from .layers import Dense
 from .network import Sequential
+from .reshape import Flatten, Reshape
+
+
+def _check_penalisable(D: Sequential) -> None:
+    """``ValueError`` naming the first ``BatchNorm`` of D: the penalties do not go through it."""
+    for i, layer in enumerate(D.layers):
+        if isinstance(layer, BatchNorm):
+            raise ValueError(
+                f"D must have no BatchNorm layer for a gradient penalty, got layer {i}: {layer!r}. BatchNorm "
+                f"mixes the samples of a batch (training mode), so dD(x_i)/dx_i is not one sample's gradient "
+                f"and its double backprop is not implemented; build D without it (a penalised DCGAN "
+                f"discriminator uses none, Gulrajani et al., 2017)")
 
 
 def input_gradient(D: Sequential, x: np.ndarray) -> tuple[np.ndarray, list, list]:
@@ -48,8 +77,9 @@ def input_gradient(D: Sequential, x: np.ndarray) -> tuple[np.ndarray, list, list
     ``deltas[k] = dD/du_k``, the gradient at the input of layer ``k``
     (``deltas[-1]`` is the ones at the output).
 
-    See ``docs/gradient-penalty.md#notation``.
+    See ``docs/gradient-penalty.md#notation``. ``ValueError`` if D holds a ``BatchNorm``.
     """
+    _check_penalisable(D)
     s, cache = D.forward(x)
     deltas = [np.ones_like(s)]
     for layer, c in zip(reversed(D.layers), reversed(cache)):
@@ -68,6 +98,15 @@ def penalty_weight_gradients(D: Sequential, dP_dg: np.ndarray, cache: list, delt
     injected: dict[int, np.ndarray] = {}
     a = dP_dg
     for k, layer in enumerate(D.layers):                       # sweep 1: through the backward pass
+        if isinstance(layer, (Conv2d, ConvTranspose2d)):       # linear: y = L_W(x) + b
+            a, c = layer.linear_forward(a)                     # a_{k+1} = L_W(a_k)
+            _, g = layer.backward(deltas[k + 1], c, input_grad=False)
+            dW = grads[f"{k}.W"]
+            dW += g["W"]                                       # d/dW <L_W(a_k), delta_{k+1}>
+            continue
+        if isinstance(layer, (Reshape, Flatten)):              # linear, no parameters
+            a = layer.forward(a)[0]
+            continue
         ### BEGIN SOLUTION
         if isinstance(layer, Dense):
             dW = grads[f"{k}.W"]                               # a view into the flat buffer
@@ -116,7 +155,9 @@ def wgan_gp_penalty(D: Sequential, x_real: np.ndarray, x_fake: np.ndarray, eps: 
     norm = np.sqrt(np.sum(g * g, axis=1, keepdims=True))
     n = g.shape[0]
     value = weight * float(np.mean((norm - 1) ** 2))
-    safe = np.where(norm > 0, norm, 1)   # at g = 0 the norm has no gradient: 0 is used (see the docs)
+    # at g = 0 the norm has no gradient; dP/dg = 0 there is the usual convention (0 is in the Clarke
+    # generalised gradient of (||g|| - 1)**2 at g = 0; docs/gradient-penalty.md)
+    safe = np.where(norm > 0, norm, 1)
     dP_dg = (2 * weight / n) * (norm - 1) / safe * g
     ### END SOLUTION
     return value, penalty_weight_gradients(D, dP_dg, cache, deltas)

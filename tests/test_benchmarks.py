@@ -96,6 +96,41 @@ def test_step_time_benchmark_runs_or_says_what_it_needs(tmp_path):
     assert "profile of numgan's step" in proc.stdout
 
 
+def test_step_time_benchmark_runs_the_dcgan_case(tmp_path):
+    """``--archs dcgan``: numgan's DCGAN step against PyTorch's, with the products timed inside the step."""
+    pytest.importorskip("torch", reason="PyTorch is not installed: pip install -e '.[bench]'")
+    out = tmp_path / "st.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "step_time.py"), "--quick", "--archs",
+                           "dcgan", "--out", str(out)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["arch"] == "dcgan" and row["numgan_ms"] > 0 and row["torch_ms"] > 0
+    # G: Dense, 2 ConvTranspose2d; D: Reshape, 2 Conv2d, Dense. D step: G 3 + D 3 forward, D 3 dW + 2 dx (none at
+    # the first Conv2d: only a Reshape is below it); G step: 3 + 3 forward, D 3 dx, G 3 dW + 2 dx
+    assert row["n_products"] == 25
+    assert 0 < row["products_in_step_ms"] < row["numgan_ms"]
+    assert row["outside_products_fraction"] == pytest.approx(1 - row["products_in_step_ms"] / row["numgan_ms"])
+    assert 0 < row["fraction_of_gemm_rate"] < 1.5 and row["gemms_alone_ms"] > 0
+    assert "outside products" in proc.stdout
+
+
+def test_the_products_shim_times_every_product_and_changes_nothing():
+    """The benchmark's timing shim sees each matrix product of a DCGAN step, and the step computes the same."""
+    import numpy as np
+    module = _load("step_time")
+    arch = {"dcgan": True, "z": 4, "width": 2, "image": (8, 8), "x": 64}
+    plain_gan, plain = module.numgan_step(arch, 4)
+    timed_gan, timed = module.numgan_step(arch, 4)
+    spent, shapes = module.time_products(timed_gan)
+    plain()
+    timed()
+    np.testing.assert_array_equal(plain_gan.G.flat_params, timed_gan.G.flat_params)
+    np.testing.assert_array_equal(plain_gan.D.flat_params, timed_gan.D.flat_params)
+    assert len(shapes) == 25 and spent[0] > 0
+    # D's first Conv2d(1, 2, 4, 2, 1) on a batch of 2 x 4 (real + fake) 8x8 images: (8 * 4 * 4, 16) @ (16, 2)
+    assert (8 * 4 * 4, 16, 2) in shapes
+
+
 def test_optimizer_blocks_benchmark_times_every_block_size(tmp_path):
     out = tmp_path / "ob.json"
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "optimizer_blocks.py"), "--blocks", "65536",

@@ -2,13 +2,14 @@
 
 * ``mkdocs build --strict`` fails on a broken link or anchor between pages, a page
   missing from ``docs/``, or a docstring that mkdocstrings cannot render; the test
-  runs it into a temporary folder (about 3 seconds).
+  runs it into a temporary folder (about 30 s of CPU: mkdocs-jupyter renders every notebook).
 * Docstrings point readers to derivations as ``docs/<page>.md#<anchor>``; every such
   reference in ``numgan/`` must name an existing page and one of its headings, by
   the slug MkDocs gives that heading.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -128,7 +129,77 @@ def test_mkdocs_build_is_strict_clean(tmp_path):
     api = (site / "api" / "index.html").read_text(encoding="utf-8")
     for module in ("layers", "init", "network", "losses", "optim", "gradcheck", "objectives", "penalties",
                    "gan", "train", "checkpoint", "data", "metrics", "classifier", "image_evaluation", "viz", "recipes",
-                   "flat", "history"):
+                   "flat", "history", "conv", "batchnorm", "reshape", "dcgan", "viz.live"):
         assert f'id="numgan.{module}"' in api, f"the API page has no section for numgan.{module}"
     backprop = (site / "backprop" / "index.html").read_text(encoding="utf-8")
     assert 'class="arithmatex"' in backprop, "the maths is not marked for MathJax"
+    home = (site / "index.html").read_text(encoding="utf-8")
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        rendered = site / "notebooks" / notebook.stem / "index.html"
+        assert rendered.is_file(), f"the site has no page for {notebook.name}"
+        assert f'href="notebooks/{notebook.stem}/"' in home, f"the nav does not link to {notebook.name}"
+        html, cells = rendered.read_text(encoding="utf-8"), json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        code = [c for c in cells if c["cell_type"] == "code"]
+        shown = re.findall(r'<div class="jp-Cell jp-CodeCell[^"]*" id="cell-id=', html)   # nbconvert: one per cell
+        assert len(shown) == len(code), f"{notebook.name}: {len(shown)} code cells shown, {len(code)} in the notebook"
+        if any(c.get("outputs") for c in code):   # the stored outputs, shown as they are (execute: false)
+            assert '<div class="jp-Cell-outputWrapper' in html, f"{notebook.name}: its outputs are not shown"
+    for picture in (DOCS / "img").glob("*"):
+        assert (site / "img" / picture.name).is_file(), f"the site lacks img/{picture.name}"
+
+
+# ---------------------------------------------------------------------------------------------
+# the notebooks in the site: docs/notebooks_hook.py adds every notebooks/*.ipynb to the nav and the files
+
+
+def load_notebooks_hook():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("notebooks_hook", DOCS / "notebooks_hook.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mkdocs_yml_renders_the_notebooks_without_executing_them():
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    hooks = re.search(r"^hooks:\n((?:\s+- .+\n)+)", config, re.M)
+    assert hooks and "docs/notebooks_hook.py" in hooks.group(1), "mkdocs.yml must load docs/notebooks_hook.py"
+    jupyter = re.search(r"^  - mkdocs-jupyter:\n((?:      .+\n)+)", config, re.M)
+    assert jupyter, "mkdocs.yml must configure the mkdocs-jupyter plugin"
+    assert re.search(r"^\s+execute: false$", jupyter.group(1), re.M), "the build must not execute the notebooks"
+    assert re.search(r'^\s+include: \["\*\.ipynb"\]$', jupyter.group(1), re.M), \
+        "only notebooks: the default would also render docs/*.py and Markdown with a kernel"
+
+
+def test_the_nav_lists_every_notebook_with_its_title():
+    from types import SimpleNamespace
+
+    hook = load_notebooks_hook()
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) >= 9
+    config = SimpleNamespace(nav=[{"Home": "index.md"}, {"Notebooks": ["stale.ipynb"]}])
+    nav = hook.on_config(config).nav
+    assert nav[0] == {"Home": "index.md"} and list(nav[-1]) == ["Notebooks"]
+    assert sum(1 for item in nav if isinstance(item, dict) and "Notebooks" in item) == 1
+    entries = nav[-1]["Notebooks"]
+    assert [path for entry in entries for path in entry.values()] == [f"notebooks/{p.name}" for p in notebooks]
+    for entry, path in zip(entries, notebooks):
+        (title,) = entry
+        first = json.loads(path.read_text(encoding="utf-8"))["cells"][0]
+        assert first["cell_type"] == "markdown" and title in "".join(first["source"]), (path.name, title)
+        assert not title.startswith("#")
+
+
+def test_links_between_notebooks_point_to_their_pages():
+    from types import SimpleNamespace
+
+    hook = load_notebooks_hook()
+    html = ('<a href="03_adam.ipynb">03</a> <a href="06_mode_collapse.ipynb#remedies">06</a> '
+            '<a href="missing.ipynb">?</a> <a href="https://numgan.github.io/numgan/adam/">docs</a>')
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="notebooks/01_dense_layer_backprop.ipynb"))
+    out = hook.on_page_content(html, page, SimpleNamespace(use_directory_urls=True), None)
+    assert out == ('<a href="../03_adam/">03</a> <a href="../06_mode_collapse/#remedies">06</a> '
+                   '<a href="missing.ipynb">?</a> <a href="https://numgan.github.io/numgan/adam/">docs</a>')
+    other = SimpleNamespace(file=SimpleNamespace(src_uri="index.md"))
+    assert hook.on_page_content(html, other, SimpleNamespace(use_directory_urls=True), None) == html

@@ -195,9 +195,9 @@ def test_the_readme_test_command_and_ci_execute_the_notebooks():
     commands = re.findall(r"```bash\n(.*?)\n```", quick, re.S)
     assert len(commands) == 2, "the quick start holds exactly two commands"
     test_command = commands[1]
-    assert re.search(r"pytest --nbmake\b", test_command), test_command
+    assert re.search(r"pytest -n 2 --nbmake\b", test_command), test_command
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert re.search(r"^pytest -q --nbmake$", ci, re.M), ci
+    assert re.search(r"^pytest -q -n 2 --nbmake$", ci, re.M), ci
     extras = re.search(r'-e "\.\[([\w,]+)\]"', test_command).group(1)
     assert f'-e ".[{extras}]"' in ci, "CI installs the same extras as the README's test command"
     defined = set(setup_cfg()["options.extras_require"])

@@ -257,6 +257,33 @@ _TABLE: tuple[Exercise, ...] = (
         "softmax_cross_entropy(s, labels[idx]); _, g = net.backward(ds, c); opt.lr = lr (1 + cos(pi t / steps)) "
         "/ 2; opt.step(g)"), "07", "classifier",
         ("dense_forward", "dense_backward", "leaky_relu", "softmax_cross_entropy", "adam")),
+    # -- notebook 10: convolution by hand -------------------------------------------------------------
+    Exercise("conv_forward", _p(("stride 1", 1), ("stride 2 and padding", 1)),
+             ("numgan/conv.py:im2col", "numgan/conv.py:Conv2d.linear_forward"), (
+        "im2col(xp, kernel_size, stride) returns every k x k window of the padded xp (N, C, H, W) as a row of an "
+        "(N*H_out*W_out, C*k*k) array, rows in (n, i, j) order and columns in (c, u, v) order; "
+        "Conv2d.linear_forward(x) pads x (N, C_in, H, W) by self.padding and returns (y, (cols, x.shape)) with y "
+        "(N, C_out, H_out, W_out) in x's dtype, without the bias (forward adds it); x unchanged; see "
+        "docs/convolution.md#im2col-the-forward-pass-as-one-matrix-product",
+        "numpy.lib.stride_tricks.sliding_window_view(xp, (k, k), axis=(2, 3)) gives every window without a "
+        "copy; keep every stride-th one, put the axes in the order (n, i, j, c, u, v) and reshape: then the whole "
+        "layer is one matrix product with the kernel flattened to (C_out, C_in*k*k)",
+        "windows = sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::s, ::s]; cols = windows.transpose(0, 2, "
+        "3, 1, 4, 5).reshape(N*H_out*W_out, C*k*k); y = cols @ W.reshape(C_out, -1).T, reshaped to (N, H_out, "
+        "W_out, C_out) and transposed to NCHW"), "10", "conv"),
+    Exercise("conv_backward", _p(("dx", 1), ("dW", 1), ("db", 1)), ("numgan/conv.py:Conv2d.backward",), (
+        "Conv2d.backward(dy, cache, *, param_grads, out, input_grad) with dy (N, C_out, H_out, W_out) and the "
+        "cache (cols, x.shape) of forward returns (dx, grads): dx of x's shape, or None when input_grad is "
+        "False; grads {'W', 'b'} shaped like the parameters, written into out when out is given, {} when "
+        "param_grads is False; col2im_t(cols.T, padded_shape, k, s) adds the rows back onto the image; see "
+        "docs/convolution.md#the-backward-pass",
+        "the product y = cols @ W2.T is a dense layer on the patches, so its gradients are the dense layer's; "
+        "each pixel was copied into several windows, so its gradient is the sum over its copies (col2im), and "
+        "the padding's gradient is cut off; written out, dx is the full convolution of dy, dilated by the "
+        "stride, with the flipped kernel",
+        "dY = dy laid out as (N*H_out*W_out, C_out); dcols = dY @ W.reshape(C_out, -1); dx = col2im_t(dcols.T, "
+        "(N, C_in, H + 2p, W + 2p), k, s)[:, :, p:p + H, p:p + W]; dW = (dY.T @ cols).reshape(W.shape); "
+        "db = dy.sum(axis=(0, 2, 3))"), "10", "conv"),
     # -- notebook 08: the seed's errata ---------------------------------------------------------------
     Exercise("08.extragradient", _p(("extrapolation step", 1)), (f"{NB08}:extragradient_step",), (
         "extragradient_step(x, y, lr, grad) in notebook 08 returns the new (x, y) of one extragradient step "

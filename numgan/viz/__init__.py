@@ -5,6 +5,9 @@
 * :mod:`numgan.viz.history`: training curves, ``plot_history`` (panels ``HISTORY_PANELS``);
 * :mod:`numgan.viz.images`: image grids and animations: ``tile_images``, ``plot_image_grid``,
   ``image_grid_gif`` and ``training_gif`` (generated 2-D samples over training);
+* :mod:`numgan.viz.live`: watching a 2-D GAN train, GAN Lab style: ``LiveView`` (a callback of
+  ``fit`` redrawing samples, D's heat map and G's arrows in Jupyter), ``panel`` (buttons and
+  sliders, ipywidgets), ``LivePanel`` and ``compress_arrows``;
 * ``numgan/viz/_figure.py``: what they share: ``save_figure``, which writes a Figure as a PNG,
   and the colours ``REAL_COLOR``, ``FAKE_COLOR`` and ``FIELD_CMAP``.
 
@@ -23,6 +26,7 @@ Every name is re-exported here (``from numgan.viz import plot_samples``).
 from ._figure import FAKE_COLOR, FIELD_CMAP, REAL_COLOR, save_figure
 from .history import HISTORY_PANELS, plot_history
 from .images import image_grid_gif, plot_image_grid, tile_images, training_gif
+from .live import LivePanel, LiveView, compress_arrows, panel
 from .plane import discriminator_map, generator_gradient_field, plot_field, plot_samples
 
 __all__ = [
@@ -30,4 +34,5 @@ __all__ = [
     "plot_history", "HISTORY_PANELS",
     "tile_images", "plot_image_grid", "image_grid_gif", "training_gif",
     "save_figure", "REAL_COLOR", "FAKE_COLOR", "FIELD_CMAP",
+    "LiveView", "LivePanel", "panel", "compress_arrows",
 ]

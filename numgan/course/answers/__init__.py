@@ -17,10 +17,10 @@ Answer = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
 
 def _all_answers() -> dict[str, Answer]:
-    from . import classifier, gan, layers, losses, notebooks, optim, penalties
+    from . import classifier, conv, gan, layers, losses, notebooks, optim, penalties
 
     answers: dict[str, Answer] = {}
-    for group in (layers, losses, optim, gan, penalties, classifier, notebooks):
+    for group in (layers, conv, losses, optim, gan, penalties, classifier, notebooks):
         answers.update(group.ANSWERS)
     return answers
 

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import classifier, gan, layers, losses, notebooks, optim, penalties
+from . import classifier, conv, gan, layers, losses, notebooks, optim, penalties
 
 Probe = Callable[[dict, "dict[str, Any] | None"], dict]
 
 PROBES: dict[str, Probe] = {}
-for _group in (layers, losses, optim, gan, penalties, classifier, notebooks):
+for _group in (layers, conv, losses, optim, gan, penalties, classifier, notebooks):
     PROBES.update(_group.PROBES)
 
 

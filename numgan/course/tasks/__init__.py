@@ -42,10 +42,10 @@ def secret_seed(name: str, submission: str, secret: str = "") -> int:
 
 
 def _all_tasks() -> dict[str, Task]:
-    from . import classifier, gan, layers, losses, notebooks, optim, penalties
+    from . import classifier, conv, gan, layers, losses, notebooks, optim, penalties
 
     tasks: dict[str, Task] = {}
-    for group in (layers, losses, optim, gan, penalties, classifier, notebooks):
+    for group in (layers, conv, losses, optim, gan, penalties, classifier, notebooks):
         tasks.update(group.TASKS)
     return tasks
 
