@@ -23,7 +23,7 @@ from .network import Sequential, mlp, seed_discriminator, seed_generator
 from .optim import SGD, Adam
 from .reshape import Flatten, Reshape
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "Dense", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "Identity",

@@ -59,8 +59,8 @@ class Optimizer:
             if g.dtype != self.dtype:
                 raise TypeError(f"grads[{name!r}] must have dtype {self.dtype.name}, got {g.dtype.name}")
 
-    #: elements per block of an update (see :meth:`step`): 64 K, measured in ``docs/performance.md#optimizer-blocks``
-    block_size: int = 65536
+    #: elements per block of an update (see :meth:`step`): 128 K, measured in ``docs/performance.md#optimizer-blocks``
+    block_size: int = 131072
 
     def step(self, grads: Mapping[str, np.ndarray]) -> None:
         """Update every parameter in place from ``grads`` (keyed like ``params``).
