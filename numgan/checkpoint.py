@@ -56,6 +56,10 @@ STANDARDISE_SHIFT, STANDARDISE_SCALE = "standardise/shift", "standardise/scale"
 MAX_LAYERS = 10_000
 #: the most axes a Reshape of a checkpoint may give one sample
 MAX_RESHAPE_AXES = 8
+#: the most numbers one sample may have anywhere in a checkpoint's network: its activations, a
+#: convolution's padded input, its im2col rows (a crafted stride or padding cannot make a forward
+#: pass allocate gigabytes from a small file; numgan's largest network, MNIST's DCGAN, needs 25 K)
+MAX_SAMPLE_NUMBERS = 2 ** 20
 _MAX_INT = 2 ** 63 - 1
 _DTYPES = ("float32", "float64")
 _OPTIMIZER_NUMBERS = ("t", "lr", "beta1", "beta2", "eps", "weight_decay")
@@ -256,6 +260,49 @@ def _check_spec(spec: object, name: str) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def _check_sample_sizes(spec: list, name: str) -> None:
+    """Follow one sample's shape through a checked spec; refuse one whose forward pass would be too large.
+
+    Every convolution must see a known image shape (the network starts flat,
+    with ``Dense`` or ``Reshape``, as a GAN's networks do), a ``Reshape`` must
+    keep the number of values, and no activation, padded input or im2col row
+    block of one sample may exceed :data:`MAX_SAMPLE_NUMBERS` numbers. Arithmetic
+    only: nothing is allocated.
+    """
+    shape: tuple[int, ...] | None = None
+    for i, entry in enumerate(spec):
+        where, kind = f"{name}[{i}]", entry["layer"]
+        sizes = []
+        if kind == "Dense":
+            shape = (entry["out_features"],)
+        elif kind == "Reshape":
+            new = tuple(entry["shape"])
+            if shape is not None and math.prod(new) != math.prod(shape):
+                raise _Invalid(f"{where} reshapes {math.prod(shape)} values per sample into {list(new)}")
+            shape = new
+        elif kind == "Flatten":
+            shape = None if shape is None else (math.prod(shape),)
+        elif kind in ("Conv2d", "ConvTranspose2d"):
+            if shape is None or len(shape) != 3 or shape[0] != entry["in_channels"]:
+                raise _Invalid(f"{where} needs samples of shape ({entry['in_channels']}, H, W) from the layers "
+                               f"before it, got {'an unknown shape' if shape is None else list(shape)}")
+            c, h, w = shape
+            k, st, p = entry["kernel_size"], entry["stride"], entry["padding"]
+            if kind == "Conv2d":
+                out = [(n + 2 * p - k) // st + 1 for n in (h, w)]
+                sizes += [c * (h + 2 * p) * (w + 2 * p), out[0] * out[1] * c * k * k]     # padded input, im2col
+            else:
+                out = [(n - 1) * st - 2 * p + k for n in (h, w)]
+                sizes += [entry["out_channels"] * ((h - 1) * st + k) * ((w - 1) * st + k), h * w * c * k * k]
+            if min(out) < 1:
+                raise _Invalid(f"{where} makes no output from samples of shape {list(shape)}")
+            shape = (entry["out_channels"], out[0], out[1])
+        if shape is not None:
+            sizes.append(math.prod(shape))
+        if sizes and max(sizes) > MAX_SAMPLE_NUMBERS:
+            raise _Invalid(f"{where} needs {max(sizes)} numbers per sample, over the limit of {MAX_SAMPLE_NUMBERS}")
+
+
 def _spec_buffers(spec: list) -> dict[str, tuple[int, ...]]:
     """The buffer shapes (BatchNorm's ``"3.running_mean"`` -> (C,)...) of a spec :func:`_check_spec` accepted."""
     return {f"{i}.{name}": (entry["num_features"],) for i, entry in enumerate(spec)
@@ -350,6 +397,8 @@ def check_checkpoint_meta(meta: dict, headers: Headers) -> None:
         raise _Invalid(f"dtype must be one of {list(_DTYPES)}, got {_short(dtype)}")
     config = _check_config(meta["config"])
     specs = {net: _check_spec(meta[net], net) for net in ("G", "D")}
+    for net in ("G", "D"):
+        _check_sample_sizes(meta[net], net)
     buffers = {net: _spec_buffers(meta[net]) for net in ("G", "D")}
     for opt in ("opt_G", "opt_D"):
         _check_optimizer(meta[opt], opt)

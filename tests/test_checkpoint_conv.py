@@ -64,8 +64,14 @@ def test_a_conv_gan_roundtrips_exactly(saved):
     ("reshape-not-list", lambda m, a: m["D"][0].update(shape="1,4,4"), "D[0] shape must be a list"),
     ("reshape-many-axes", lambda m, a: m["D"][0].update(shape=[1] * 9 + [16]), "D[0] shape must be a list of 1 to 8"),
     ("reshape-zero", lambda m, a: m["D"][0].update(shape=[1, 0, 4]), "D[0] shape[1] must be an integer in [1"),
-    ("shapes-do-not-fit", lambda m, a: m["D"][0].update(shape=[4, 2, 2]), "layer 1 does not fit its input"),
-    ("huge-kernel", lambda m, a: m["D"][1].update(kernel_size=10 ** 6), "'D/params' must be float32 of shape"),
+    ("shapes-do-not-fit", lambda m, a: m["D"][0].update(shape=[4, 2, 2]), "D[1] needs samples of shape (1, H, W)"),
+    ("reshape-other-size", lambda m, a: m["G"][1].update(shape=[8, 2, 3]), "G[1] reshapes 32 values per sample"),
+    ("huge-kernel", lambda m, a: m["D"][1].update(kernel_size=10 ** 6), "D[1] makes no output"),
+    # small weights, a forward pass of gigabytes: refused by arithmetic before anything is built
+    ("huge-padding", lambda m, a: m["D"][1].update(padding=10 ** 5), "D[1] needs 360007200036 numbers per sample, over the limit"),
+    ("huge-stride", lambda m, a: m["G"][4].update(stride=10 ** 6), "numbers per sample, over the limit of 1048576"),
+    ("conv-first", lambda m, a: m["D"].pop(0), "D[0] needs samples of shape (1, H, W) from the layers before it, "
+                                                "got an unknown shape"),
     ("bn-eps-zero", lambda m, a: m["G"][2].update(eps=0), "G[2] eps must be a finite number in (0.0"),
     ("bn-momentum", lambda m, a: m["G"][2].update(momentum=2), "G[2] momentum must be a finite number in [0.0"),
     ("bn-features", lambda m, a: m["G"][2].update(num_features=9), "'G/params' must be float32 of shape"),
