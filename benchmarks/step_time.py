@@ -366,7 +366,7 @@ def main(argv=None) -> int:
               f"{100 * r['gemms_alone_fraction']:10.1f}% {r['gemms_alone_ms']:15.2f} {r['torch_gemms_alone_ms']:7.2f} "
               f"{r['gemms_alone_over_torch_step']:24.2f}")
     print(f"\nprofile of numgan's step (median ms): products = the GEMMs alone, optimizer = both Adam steps "
-          f"timed inside the step, rest = step - products - optimizer")
+          "timed inside the step, rest = step - products - optimizer")
     print(f"{'arch':10s} {'batch':>5s} {'threads':>7s} {'step':>7s} {'products':>8s} {'optimizer':>9s} {'rest':>6s} "
           f"{'step / products':>15s} {'products in step':>16s} {'outside products':>16s}")
     for r in rows:

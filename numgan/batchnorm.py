@@ -125,17 +125,19 @@ class BatchNorm(Layer):
         if dy.shape != xhat.shape:
             raise ValueError(f"dy must have the shape of the layer's output {xhat.shape}, got {dy.shape}")
         gamma = self.params["gamma"]
+        dgamma, dbeta = np.sum(dy * xhat, axis=axes), dy.sum(axis=axes)   # per channel
         dxhat = dy * gamma.reshape(shape)
         if training:
             m = dy.size // self.num_features
-            sum_dxhat = dxhat.sum(axis=axes).reshape(shape)
-            sum_dxhat_xhat = np.sum(dxhat * xhat, axis=axes).reshape(shape)
+            # sum(dxhat) = gamma * dbeta and sum(dxhat * xhat) = gamma * dgamma: no second pass over dy
+            sum_dxhat = (gamma * dbeta).reshape(shape)
+            sum_dxhat_xhat = (gamma * dgamma).reshape(shape)
             dx = (dxhat - sum_dxhat / m - xhat * (sum_dxhat_xhat / m)) * inv_std.reshape(shape)
         else:
             dx = dxhat * inv_std.reshape(shape)
         if not param_grads:
             return dx, {}
-        return dx, {"gamma": np.sum(dy * xhat, axis=axes), "beta": dy.sum(axis=axes)}
+        return dx, {"gamma": dgamma, "beta": dbeta}
 
     def astype(self, dtype: npt.DTypeLike) -> "BatchNorm":
         """A copy with parameters and buffers of ``dtype``; the copy's buffers are its own."""

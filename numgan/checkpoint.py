@@ -260,14 +260,15 @@ def _check_spec(spec: object, name: str) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _check_sample_sizes(spec: list, name: str) -> None:
+def _check_sample_sizes(spec: list, name: str) -> tuple[int, ...] | None:
     """Follow one sample's shape through a checked spec; refuse one whose forward pass would be too large.
 
     Every convolution must see a known image shape (the network starts flat,
     with ``Dense`` or ``Reshape``, as a GAN's networks do), a ``Reshape`` must
     keep the number of values, and no activation, padded input or im2col row
     block of one sample may exceed :data:`MAX_SAMPLE_NUMBERS` numbers. Arithmetic
-    only: nothing is allocated.
+    only: nothing is allocated. Returns the shape of one output sample
+    (``None`` when a spec without a Dense or Reshape never fixes it).
     """
     shape: tuple[int, ...] | None = None
     for i, entry in enumerate(spec):
@@ -289,10 +290,10 @@ def _check_sample_sizes(spec: list, name: str) -> None:
             c, h, w = shape
             k, st, p = entry["kernel_size"], entry["stride"], entry["padding"]
             if kind == "Conv2d":
-                out = [(n + 2 * p - k) // st + 1 for n in (h, w)]
+                out = [conv_output_size(n, k, st, p) for n in (h, w)]
                 sizes += [c * (h + 2 * p) * (w + 2 * p), out[0] * out[1] * c * k * k]     # padded input, im2col
             else:
-                out = [(n - 1) * st - 2 * p + k for n in (h, w)]
+                out = [conv_transpose_output_size(n, k, st, p) for n in (h, w)]
                 sizes += [entry["out_channels"] * ((h - 1) * st + k) * ((w - 1) * st + k), h * w * c * k * k]
             if min(out) < 1:
                 raise _Invalid(f"{where} makes no output from samples of shape {list(shape)}")
@@ -301,6 +302,7 @@ def _check_sample_sizes(spec: list, name: str) -> None:
             sizes.append(math.prod(shape))
         if sizes and max(sizes) > MAX_SAMPLE_NUMBERS:
             raise _Invalid(f"{where} needs {max(sizes)} numbers per sample, over the limit of {MAX_SAMPLE_NUMBERS}")
+    return shape
 
 
 def _spec_buffers(spec: list) -> dict[str, tuple[int, ...]]:
@@ -309,27 +311,9 @@ def _spec_buffers(spec: list) -> dict[str, tuple[int, ...]]:
             if entry["layer"] == "BatchNorm" for name in ("running_mean", "running_var")}
 
 
-def _spec_output_width(spec: list) -> int | None:
-    """The width of one output sample of a checked spec, by arithmetic on its sizes (nothing is built).
-
-    ``None`` when the output is not flat or the sizes do not fit together (the
-    network's own construction then says what is wrong).
-    """
-    shape: tuple[int, ...] | None = None
-    for entry in spec:
-        kind = entry["layer"]
-        if kind == "Dense":
-            shape = (entry["out_features"],)
-        elif kind == "Reshape":
-            shape = tuple(entry["shape"])
-        elif kind == "Flatten":
-            shape = (math.prod(shape),) if shape is not None else None
-        elif kind in ("Conv2d", "ConvTranspose2d"):
-            if shape is None or len(shape) != 3:
-                return None
-            size = conv_output_size if kind == "Conv2d" else conv_transpose_output_size
-            h, w = (size(n, entry["kernel_size"], entry["stride"], entry["padding"]) for n in shape[1:])
-            shape = (entry["out_channels"], h, w)
+def _output_width(spec: list) -> int | None:
+    """The width of one output sample of a spec that passed :func:`_check_spec`; ``None`` when it is not flat."""
+    shape = _check_sample_sizes(spec, "G")
     return shape[0] if shape is not None and len(shape) == 1 else None
 
 
@@ -424,7 +408,7 @@ def check_checkpoint_meta(meta: dict, headers: Headers) -> None:
         raise _Invalid(f"it holds {mapping[0]!r} without its pair: a data mapping needs both "
                        f"{STANDARDISE_SHIFT!r} and {STANDARDISE_SCALE!r}")
     if mapping:
-        width = _spec_output_width(meta["G"]) or 0          # G's output width
+        width = _output_width(meta["G"]) or 0          # G's output width
         for name in mapping:
             expected[name] = (np.dtype(np.float64), (width,))
     history = {name: value for name, value in headers.items() if name.startswith("history/")}
@@ -516,7 +500,7 @@ def load_standardiser(path: str | os.PathLike) -> Standardiser:
     """
     meta, arrays = read_checkpoint(path)
     if STANDARDISE_SHIFT not in arrays:
-        width = _spec_output_width(meta["G"])
+        width = _output_width(meta["G"])
         if width is None:
             raise ValueError(f"{str(path)!r} is not a valid numgan checkpoint: its generator's output is not flat")
         return Standardiser.identity(width)

@@ -44,7 +44,7 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ._checks import check_choice, check_float_dtype, check_int
-from .init import INITS
+from .init import INITS, glorot_std, he_std
 from .layers import Layer
 
 
@@ -125,10 +125,7 @@ def _draw_kernel(init: str, shape: tuple[int, int, int, int], fan_in: float, fan
                  rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
     """A weight of ``shape`` drawn like :func:`numgan.init.init_weight`, with the fans of a convolution."""
     check_choice(init, "init", INITS)
-    if init.startswith("he"):
-        std = math.sqrt(2.0 / ((1.0 + alpha**2) * fan_in))       # numgan.init.he_std with a real fan_in
-    else:
-        std = math.sqrt(2.0 / (fan_in + fan_out))                  # numgan.init.glorot_std
+    std = he_std(fan_in, alpha) if init.startswith("he") else glorot_std(fan_in, fan_out)
     if init.endswith("uniform"):
         limit = math.sqrt(3.0) * std
         w = rng.uniform(-limit, limit, size=shape)
@@ -164,6 +161,24 @@ class _ConvBase(Layer):
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """The per-sample output shape ``(C_out, H_out, W_out)`` for a per-sample input ``(C_in, H, W)``."""
         raise NotImplementedError
+
+    def linear_forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
+        """The forward without the bias (the linear part ``x -> W * x``), with its cache."""
+        raise NotImplementedError
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
+        """``y = linear_forward(x) + b`` (the bias once per output channel); the cache is ``linear_forward``'s."""
+        y, cache = self.linear_forward(x)
+        y += self.params["b"].reshape(-1, 1, 1)
+        return y, cache
+
+    def _check_dy(self, dy: np.ndarray, x_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for an input of ``x_shape``, after checking that ``dy`` has it (and the dtype)."""
+        out_shape = (x_shape[0], *self.output_shape(x_shape[1:]))
+        _check_images(dy, "dy", self.out_channels, self.params["W"].dtype)
+        if dy.shape != out_shape:
+            raise ValueError(f"dy must have the shape of the layer's output {out_shape}, got {dy.shape}")
+        return out_shape
 
     def _check_input_shape(self, input_shape: tuple[int, ...]) -> tuple[int, int]:
         if len(input_shape) != 3 or input_shape[0] != self.in_channels:
@@ -229,12 +244,6 @@ class Conv2d(_ConvBase):
         return y, (cols, x.shape)
         ### END SOLUTION
 
-    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        """``y = conv(x, W) + b``; the cache is ``(cols, x.shape)``."""
-        y, cache = self.linear_forward(x)
-        y += self.params["b"].reshape(-1, 1, 1)
-        return y, cache
-
     takes_speed_options = True   # declared beside the backward it describes (Layer.backward_takes_speed_options)
 
     @overload
@@ -258,10 +267,7 @@ class Conv2d(_ConvBase):
         W = self.params["W"]
         n, _, h, w = x_shape
         p, k, s = self.padding, self.kernel_size, self.stride
-        out_shape = (n, *self.output_shape(x_shape[1:]))
-        _check_images(dy, "dy", self.out_channels, W.dtype)
-        if dy.shape != out_shape:
-            raise ValueError(f"dy must have the shape of the layer's output {out_shape}, got {dy.shape}")
+        self._check_dy(dy, x_shape)
         ### BEGIN SOLUTION
         dY = dy.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)     # (N*Ho*Wo, C_out)
         dx = None
@@ -336,12 +342,6 @@ class ConvTranspose2d(_ConvBase):
         y = np.ascontiguousarray(full[:, :, p:p + h_out, p:p + w_out])
         return y, (X, x.shape)
 
-    def forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
-        """``y = conv_T(x, W) + b``; the cache is ``(X, x.shape)``."""
-        y, cache = self.linear_forward(x)
-        y += self.params["b"].reshape(-1, 1, 1)
-        return y, cache
-
     takes_speed_options = True   # declared beside the backward it describes (Layer.backward_takes_speed_options)
 
     @overload
@@ -365,10 +365,7 @@ class ConvTranspose2d(_ConvBase):
         W = self.params["W"]
         n, _, h, w = x_shape
         p, k, s = self.padding, self.kernel_size, self.stride
-        out_shape = (n, *self.output_shape(x_shape[1:]))
-        _check_images(dy, "dy", self.out_channels, W.dtype)
-        if dy.shape != out_shape:
-            raise ValueError(f"dy must have the shape of the layer's output {out_shape}, got {dy.shape}")
+        out_shape = self._check_dy(dy, x_shape)
         # pad back to the full (uncropped) size; the full size is exactly covered by the H x W windows
         full_h, full_w = (h - 1) * s + k, (w - 1) * s + k
         dfull = np.zeros((n, self.out_channels, full_h, full_w), dtype=dy.dtype) if p else dy

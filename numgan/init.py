@@ -27,12 +27,12 @@ from ._checks import check_choice, check_int
 INITS = ("he", "he_normal", "he_uniform", "glorot", "glorot_normal", "glorot_uniform")
 
 
-def he_std(fan_in: int, alpha: float = 0.0) -> float:
+def he_std(fan_in: float, alpha: float = 0.0) -> float:
     """Standard deviation of He initialisation for a (leaky) ReLU of slope ``alpha``."""
     return math.sqrt(2.0 / ((1.0 + alpha**2) * fan_in))
 
 
-def glorot_std(fan_in: int, fan_out: int) -> float:
+def glorot_std(fan_in: float, fan_out: float) -> float:
     """Standard deviation of Glorot initialisation."""
     return math.sqrt(2.0 / (fan_in + fan_out))
 

@@ -101,8 +101,8 @@ class Sequential:
         # with a convolution, BatchNorm, Reshape or Flatten the widths come from following the shapes,
         # which also checks now that the layers fit together (ValueError naming the layer)
         self._shaped = any(isinstance(layer, SHAPED_LAYERS) for layer in layers)
-        if self._shaped:
-            self.sample_shapes()
+        # the widths, found once: forward and backward check every batch against them (the layers are fixed)
+        self._in_features, self._out_features = self._find_in_features(), self._find_out_features()
 
     @property
     def flat_params(self) -> np.ndarray:
@@ -120,11 +120,7 @@ class Sequential:
 
         ``None`` too when the input is not flat (a network that starts with a convolution).
         """
-        if self._shaped:
-            shape = _input_shape(self.layers)
-            return shape[0] if shape is not None else None
-        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
-        return dense[0].in_features if dense else None
+        return self._in_features
 
     @property
     def out_features(self) -> int | None:
@@ -133,6 +129,17 @@ class Sequential:
         With convolutions it is found by following one sample's shape through
         the layers (:meth:`sample_shapes`); ``None`` when the output is not flat.
         """
+        return self._out_features
+
+    def _find_in_features(self) -> int | None:
+        if self._shaped:
+            shape = _input_shape(self.layers)
+            return shape[0] if shape is not None else None
+        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
+        return dense[0].in_features if dense else None
+
+    def _find_out_features(self) -> int | None:
+        """:attr:`out_features`, found by following the shapes (which also checks that the layers fit together)."""
         if self._shaped:
             shapes = self.sample_shapes()
             if not shapes:                  # the input's shape is open (a first convolution): a last Dense tells
@@ -169,9 +176,9 @@ class Sequential:
             shapes.append(current)
         return shapes
 
-    def _check_batch(self, x: object, name: str, width: int | None, flat: bool) -> None:
+    def _check_batch(self, x: object, name: str, width: int | None) -> None:
         """``x`` a matrix of ``width`` columns (a flat end of the network), else an array of the network's dtype."""
-        if flat:
+        if width is not None:
             check_matrix(x, name, width=width, dtype=self.dtype)
             return
         if not isinstance(x, np.ndarray):
@@ -209,8 +216,7 @@ class Sequential:
         A network that starts with a convolution takes ``(N, C, H, W)`` instead.
         """
         if self._shaped:
-            in_features = self.in_features
-            self._check_batch(x, "x", in_features, in_features is not None)
+            self._check_batch(x, "x", self._in_features)
         else:
             check_matrix(x, "x", width=self.in_features, dtype=self.dtype)
         cache = []
@@ -271,8 +277,7 @@ class Sequential:
         if not (param_grads or input_grad):
             raise ValueError("backward with param_grads=False and input_grad=False computes nothing")
         if self._shaped:
-            out_features = self.out_features
-            self._check_batch(dy, "dy", out_features, out_features is not None)
+            self._check_batch(dy, "dy", self._out_features)
         else:
             check_matrix(dy, "dy", width=self.out_features, dtype=self.dtype)
         if out is not None and not (self.params.same_layout(out) and out.dtype == self.dtype):

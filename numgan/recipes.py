@@ -27,8 +27,8 @@ The policy of :func:`resolve_recipe` (what a changed option does to the others):
 * ``conditional=True`` gives a class-conditional GAN (image data only);
 * ``arch="dcgan"`` takes the convolutional networks of :mod:`numgan.dcgan`
   and the data set's recipe of :data:`DCGAN_RECIPES` (image data only, not
-  conditional, no packing; those recipes are NOT TUNED YET: one measurement on
-  digits, the rest from the DCGAN paper); ``width`` then sets their channels, and the MLP
+  conditional, no packing; those recipes are NOT TUNED YET: measured once on digits
+  and MNIST, seed 0, in docs/results.md); ``width`` then sets their channels, and the MLP
   settings ``hidden``, ``g_hidden``, ``d_hidden`` and ``activation`` are refused.
 """
 from __future__ import annotations
@@ -78,11 +78,11 @@ RECIPES["fashion"] = copy.deepcopy(RECIPES["mnist"])       # not tuned: no Fashi
 
 #: the DCGAN recipes (``arch="dcgan"``: :func:`numgan.dcgan.dcgan_generator` and
 #: :func:`numgan.dcgan.dcgan_discriminator` of ``width`` channels), per image data set. NOT TUNED YET:
-#: the digits recipe is the one setting measured so far (width 32, R1 1, learning rates 1e-3, EMA 0.999,
-#: 3000 steps of batch 64: classifier score 7.65 on one seed, below the MLP recipe's 9.01); the MNIST one
-#: takes the DCGAN paper's Adam betas (0.5, 0.999) and batch 64, the MNIST MLP recipe's lazy R1 (every 16
-#: steps) and learning rates, and a width of 32 and 4000 steps to stay near 10 minutes on one core (a step
-#: of batch 64 took about 0.37 s on a loaded 2-core machine). Radford et al., 2016, "Unsupervised
+#: the digits recipe is a first setting tried (width 32, R1 1, learning rates 1e-3, EMA 0.999, 3000 steps
+#: of batch 64); the MNIST one takes the DCGAN paper's Adam betas (0.5, 0.999) and batch 64, the MNIST MLP
+#: recipe's lazy R1 (every 16 steps), and a width of 32 and 4000 steps. Measured once each (seed 0,
+#: docs/results.md): digits classifier score 7.53 in 121 s (the MLP recipe: 9.01), MNIST 6.47 in 682 s
+#: (the MLP recipe: 8.52). Radford et al., 2016, "Unsupervised
 #: representation learning with deep convolutional generative adversarial networks".
 DCGAN_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     "digits": dict(

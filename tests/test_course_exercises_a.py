@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from numgan import layers, losses, optim
+from numgan import conv, layers, losses, optim
 from numgan.course.answers import expected
 from numgan.course.compare import PartResult
 from numgan.course.exercises import exercise
@@ -21,7 +21,7 @@ from numgan.course.selfcheck import run_check
 from numgan.course.tasks import public_seed, task
 
 NAMES = ["leaky_relu", "sigmoid", "tanh_backward", "bce_with_logits", "softmax_cross_entropy", "sgd_momentum",
-         "adam"]
+         "adam", "conv_forward", "conv_backward"]
 
 
 def judge(name: str, seed: int, got: dict[str, Any] | None = None) -> list[PartResult]:
@@ -260,10 +260,11 @@ def test_naive_sigmoid_message_names_the_overflow(monkeypatch: pytest.MonkeyPatc
 UNFINISHED = [("leaky_relu", layers.LeakyReLU, "backward"), ("sigmoid", layers, "stable_sigmoid"),
               ("tanh_backward", layers.Tanh, "backward"), ("bce_with_logits", losses, "bce_with_logits"),
               ("softmax_cross_entropy", losses, "softmax_cross_entropy"), ("sgd_momentum", optim.SGD, "_update"),
-              ("adam", optim.Adam, "_update")]
+              ("adam", optim.Adam, "_update"), ("conv_forward", conv.Conv2d, "linear_forward"),
+              ("conv_forward", conv, "im2col"), ("conv_backward", conv.Conv2d, "backward")]
 
 
-@pytest.mark.parametrize("name, owner, attr", UNFINISHED, ids=[u[0] for u in UNFINISHED])
+@pytest.mark.parametrize("name, owner, attr", UNFINISHED, ids=[f"{u[0]}-{u[2]}" for u in UNFINISHED])
 def test_unfinished_block_is_an_error(monkeypatch: pytest.MonkeyPatch, name: str, owner: Any, attr: str) -> None:
     def not_done(*args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"Exercise {name}: {exercise(name).hint(1)}")

@@ -27,15 +27,6 @@ DENSE = ["dense_forward", "dense_backward"]
 
 
 @pytest.fixture(scope="module")
-def instructor(tmp_path_factory) -> Path:
-    """A private copy of the instructor's checkout (package and packaging files)."""
-    root = tmp_path_factory.mktemp("instructor") / "numgan-course"
-    shutil.copytree(ROOT / "numgan", root / "numgan", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copy2(ROOT / "setup.cfg", root / "setup.cfg")
-    return root
-
-
-@pytest.fixture(scope="module")
 def grader(instructor) -> Grader:
     return Grader(instructor, timeout=10)
 

@@ -104,3 +104,17 @@ def test_the_d_step_skips_the_first_convolution_s_input_gradient_below_a_reshape
     dx, grads = D.backward(dy, cache, input_grad=False)
     assert dx is None and asked[-1] is False and all(asked[:-1])
     assert np.array_equal(grads.flat, full.flat)
+
+
+def test_input_grad_false_below_a_layer_without_speed_options_gives_no_dx_and_the_same_grads():
+    """[Reshape, BatchNorm, ...]: BatchNorm (the lowest layer with parameters) computes its dx by the plain
+    contract; backward(input_grad=False) drops it and returns the grads of a full backward."""
+    from numgan import BatchNorm, Conv2d, Dense, Flatten, Reshape, Sequential, Tanh
+    net = Sequential([Reshape((1, 4, 4)), BatchNorm(1), Conv2d(1, 2, 3, 1, 1, rng=0), Tanh(), Flatten(),
+                      Dense(32, 1, rng=1)])
+    x = np.random.default_rng(0).standard_normal((5, 16)).astype(np.float32)
+    s, cache = net.forward(x)
+    dx_full, full = net.backward(np.ones_like(s), cache)
+    dx, grads = net.backward(np.ones_like(s), cache, input_grad=False)
+    assert dx is None and dx_full.shape == (5, 16)
+    assert np.array_equal(grads.flat, full.flat)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numgan import BatchNorm, Conv2d, ConvTranspose2d, Dense, Flatten, LeakyReLU, Reshape, Sequential, Tanh
+from numgan import BatchNorm, Conv2d, ConvTranspose2d, Dense, Flatten, LeakyReLU, Reshape, Sequential
 from numgan import cli, dcgan_discriminator, dcgan_generator
 from numgan.checkpoint import save_checkpoint
 from numgan.export import (export_gan, gan_state_dict, load_safetensors, load_state_dict, to_state_dict,
