@@ -577,7 +577,8 @@ def train(args: argparse.Namespace) -> Path:
             gan, rng = load_checkpoint(checkpoint)
             history = load_history(checkpoint)
         except (FileNotFoundError, ValueError, KeyError, TypeError) as err:
-            raise UsageError(f"{checkpoint} cannot be resumed: {str(err).splitlines()[0] if str(err) else err!r}"
+            message = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)  # no KeyError quotes
+            raise UsageError(f"{checkpoint} cannot be resumed: {message.splitlines()[0] if message else repr(err)}"
                              ) from None
         if gan.config.to_dict() != options.to_dict():
             raise UsageError(f"{checkpoint} cannot be resumed: its GAN options differ from its recipe's")

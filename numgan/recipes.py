@@ -98,6 +98,8 @@ DCGAN_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
 }
 DCGAN_RECIPES["fashion"] = copy.deepcopy(DCGAN_RECIPES["mnist"])   # not tuned: no Fashion-MNIST files at hand
 
+#: the most channels ``width`` may give a DCGAN (G's last hidden layer and D's first; the others have twice as many)
+MAX_WIDTH = 4096
 #: the architectures of a recipe: the MLPs of :func:`build_gan` or the DCGAN presets
 ARCHS = ("mlp", "dcgan")
 NETWORK_KEYS = ("z_dim", "g_hidden", "d_hidden", "activation")
@@ -247,8 +249,8 @@ def _check_dcgan(data: str, shape: tuple[int, int] | None, conditional: bool, ov
         raise ValueError(f"{', '.join(mlp_only)} set the MLP's layers; arch='dcgan' takes width (its channels) "
                          f"and z_dim")
     if "width" in overrides and (isinstance(overrides["width"], bool) or not isinstance(overrides["width"], int)
-                                 or overrides["width"] < 1):
-        raise ValueError(f"width must be a positive integer (the channels of the DCGAN), got "
+                                 or not 1 <= overrides["width"] <= MAX_WIDTH):
+        raise ValueError(f"width must be a positive integer up to {MAX_WIDTH} (the channels of the DCGAN), got "
                          f"{overrides['width']!r}")
 
 

@@ -142,6 +142,8 @@ def test_the_dcgan_recipes():
         resolve_recipe("digits", width=8)
     with pytest.raises(ValueError, match="width must be a positive integer"):
         resolve_recipe("digits", arch="dcgan", width=0)
+    with pytest.raises(ValueError, match="width must be a positive integer up to 4096"):   # not NumPy's own error
+        resolve_recipe("digits", arch="dcgan", width=10 ** 20)
     with pytest.raises(ValueError, match=r"arch must be one of \['mlp', 'dcgan'\], got 'cnn'"):
         resolve_recipe("digits", arch="cnn")
 

@@ -288,3 +288,13 @@ def test_importing_numgan_viz_imports_neither_ipython_nor_ipywidgets():
             "assert not bad, bad")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+
+
+def test_the_panel_names_a_bad_seed_an_absurd_batch_and_data_off_the_plane(no_pictures):
+    for seed, error in ((-1, ValueError), ("x", TypeError), (1.5, TypeError)):
+        with pytest.raises(error, match="seed must be an integer >= 0"):
+            make_panel(seed=seed)
+    with pytest.raises(ValueError, match="batch_size must be at most 100000"):
+        LivePanel(make_gan(), sampler, real=REAL, batch_size=10 ** 9, show=False)
+    with pytest.raises(ValueError, match=r"data must give points of the plane, 2 columns, got batches of shape \(500, 3\)"):
+        LivePanel(make_gan(), np.zeros((100, 3), np.float32), show=False)

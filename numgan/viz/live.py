@@ -53,6 +53,8 @@ from .plane import _bounds, plot_field, plot_samples
 
 #: the objectives the panel offers (every row of :data:`numgan.objectives.OBJECTIVES`)
 OBJECTIVE_CHOICES = tuple(OBJECTIVES)
+#: the largest batch the panel draws per step (a 2-D GAN; a bigger one would only exhaust memory)
+MAX_BATCH = 100_000
 #: the penalties the panel offers, as the drop-down shows them ("none" is ``penalty=None``)
 PENALTY_CHOICES = ("none", "r1", "wgan_gp")
 
@@ -134,7 +136,7 @@ class LiveView:
             raise ValueError("real must be finite, got NaN or inf")
         self.every = check_int(every, "every")
         self.n = check_int(n, "n")
-        self.seed = seed
+        self.seed = check_int(seed, "seed", minimum=0)
         self.bounds = _bounds(bounds, self.real, margin=0.5)
         self.resolution = check_int(resolution, "resolution", minimum=2)
         self.dpi = check_int(dpi, "dpi")
@@ -257,10 +259,15 @@ class LivePanel:
         self._draw_batch = batch_sampler(data, gan.dtype)
         self.k = check_int(k, "k")
         self.batch_size = check_int(batch_size, "batch_size")
+        if self.batch_size > MAX_BATCH:
+            raise ValueError(f"batch_size must be at most {MAX_BATCH} (points of the plane per step), "
+                             f"got {self.batch_size}")
         self.every = None if every is None else check_int(every, "every")
-        self.seed = seed
+        self.seed = check_int(seed, "seed", minimum=0)
         if real is None:
-            real = self._draw_batch(500, np.random.default_rng(seed))[0]
+            real = self._draw_batch(500, np.random.default_rng(self.seed))[0]
+            if real.ndim != 2 or real.shape[1] != 2:
+                raise ValueError(f"data must give points of the plane, 2 columns, got batches of shape {real.shape}")
         self.view = LiveView(real, every=self.every or self.k, seed=seed, resolution=resolution, dpi=dpi, show=show)
         # the start, restored by reset()
         self._start = (gan.G.copy(), gan.D.copy(), None if gan.G_ema is None else gan.G_ema.copy(), gan.step)
