@@ -58,6 +58,30 @@ def test_image_quality_benchmark_runs_quick_with_an_override(tmp_path):
     assert "**digits** with {'g_hidden': [16]}" in report["tables"][0]
 
 
+def test_image_quality_benchmark_runs_the_dcgan_recipe_on_chosen_seeds(tmp_path):
+    out = tmp_path / "iq.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "image_quality.py"), "--quick", "--arch", "dcgan",
+                           "--only", "digits", "--first-seed", "10", "--jobs", "1", "--set", "width=4",
+                           "--out", str(out)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    run, = report["runs"]
+    assert (run["arch"], run["seed"], run["overrides"]) == ("dcgan", 10, {"width": 4})
+    assert 1 <= run["rows"]["gan"]["classifier_score"] <= 10
+    assert report["tables"][0].startswith("**digits** (DCGAN) with {'width': 4} (1 seeds: 10;")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--arch", "dcgan", "--only", "conditional-digits"], "no conditional recipe"),
+    (["--seeds", "0"], "--seeds must be at least 1"),
+    (["--first-seed", "-1"], "--first-seed at least 0"),
+])
+def test_image_quality_benchmark_refuses_what_it_cannot_run(argv, message):
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "image_quality.py"), *argv],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 2 and message in proc.stderr
+
+
 def test_set_option_parses_json_or_keeps_text():
     import argparse
 
