@@ -431,8 +431,11 @@ class UserRun:
             if _has_frames(snapshots):
                 training_gif([(s, x[:, :2]) for s, x in frames], run_dir / "training.gif", real=real[:1000, :2])
         metrics = _user_metrics(fake, real, self.mapping)
-        summary = (f"Frechet distance {metrics['frechet_distance_standardised']:.3f} (standardised units), "
-                   f"precision {metrics['precision']:.2f}, recall {metrics['recall']:.2f}")
+        if metrics["n"] > 3:
+            pr = f"precision {metrics['precision']:.2f}, recall {metrics['recall']:.2f}"
+        else:   # k-nearest-neighbour radii (k = 3) need at least 4 points
+            pr = f"no precision or recall (they need at least 4 data points, the data have {metrics['n']})"
+        summary = f"Frechet distance {metrics['frechet_distance_standardised']:.3f} (standardised units), {pr}"
         return _finite(metrics), summary
 
 
@@ -739,6 +742,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     if data_file or (args.data is not None and _is_user_data(args.data)):
         return _evaluate_user_data(args, gan, extra)
     if extra.get("data") in IMAGE_SHAPES:
+        h, w = IMAGE_SHAPES[extra["data"]]
+        _check_sample_width(gan, h * w, f"the {h}x{w} images of {extra['data']!r}")
         rows = evaluate_image_gan(gan, extra["data"], seed=args.seed, fashion_path=extra.get("fashion_path"))
         print(json.dumps({"data": extra["data"], "step": gan.step, **rows}, indent=2, default=_plain))
         return rows
@@ -747,10 +752,18 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError("the checkpoint does not say which data it was trained on: give --data")
     std = args.std or extra.get("std") or default_std(name)
     _, means = mixture(name, 1, rng=0, return_means=True, std=std)
+    _check_sample_width(gan, means.shape[1], f"the points of the mixture {name!r}")
     metrics = mode_coverage(_samples(gan, args.n, args.seed), means, std)
     metrics.update(data=name, std=std, n=args.n, step=gan.step)
     print(json.dumps(_finite(metrics), indent=2))
     return metrics
+
+
+def _check_sample_width(gan: GAN, width: int, what: str) -> None:
+    """A ``UsageError`` unless the checkpoint's G makes samples of ``width`` numbers (``what`` names the data)."""
+    if gan.data_dim != width:
+        raise UsageError(f"the checkpoint's generator makes samples of {gan.data_dim} numbers, but {what} have "
+                         f"{width}: give the --data it was trained on")
 
 
 # -- numgan export ------------------------------------------------------------------------------
@@ -760,13 +773,13 @@ def export(args: argparse.Namespace) -> Path:
     from .export import EXPORT_SUFFIXES, export_checkpoint
     out = Path(args.out)
     if out.suffix not in EXPORT_SUFFIXES:
-        raise UsageError(f"--out must end in .safetensors or .pt, got {str(out)!r}")
+        raise UsageError(f"--out must end in .safetensors or .pt, got {args.out!r}")
     if Path(args.checkpoint).is_dir():
         raise UsageError(f"--checkpoint {args.checkpoint!r} is a directory, not a checkpoint file (give its "
                          f"checkpoint.npz)")
     try:
         path = export_checkpoint(args.checkpoint, out)
-    except ImportError as err:
+    except ImportError:
         raise UsageError(f"--out {str(out)!r} (a .pt file) needs PyTorch, which is not installed: pip install "
                          f"'numgan[torch]' (a .safetensors file needs only NumPy)") from None
     except (FileNotFoundError, ValueError, TypeError) as err:

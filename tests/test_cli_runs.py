@@ -143,13 +143,15 @@ def test_ctrl_c_saves_the_step_and_says_how_to_resume(tmp_path):
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
-    """A tiny run's checkpoint, and a copy whose ``extra`` is a list."""
+    """A tiny run's checkpoint, a copy whose ``extra`` is a list and one whose ``extra`` names image data."""
     root = tmp_path_factory.mktemp("runs")
     assert cli.main(["train", *TINY, "--steps", "2", "--out", str(root), "--name", "t"]) == 0
     good = root / "t" / "checkpoint.npz"
     meta, arrays = read_checkpoint(good)
     mine = {k: v for k, v in meta.items() if k not in ("format", "version", "checksum", "checksum_covers")}
     bad = write_npz(root / "extra-list.npz", arrays, {**mine, "extra": [1, 2]}, meta["format"], meta["version"])
+    write_npz(root / "other-data.npz", arrays, {**mine, "extra": {**meta["extra"], "data": "digits"}},
+              meta["format"], meta["version"])
     return good, bad
 
 
@@ -166,6 +168,8 @@ CASES = {
     "--checkpoint a directory": (["sample", "--checkpoint", "{dir}", "--out", "{dir}/s.npy"], "is a directory"),
     "extra not a dict, sample": (["sample", "--checkpoint", "{bad}", "--out", "{dir}/s.png"], "extra"),
     "extra not a dict, evaluate": (["evaluate", "--checkpoint", "{bad}"], "extra"),
+    "extra names other data": (["evaluate", "--checkpoint", "{good_dir}/other-data.npz"],
+                               "makes samples of 2 numbers, but the 8x8 images of 'digits' have 64"),
     "--out onto a directory": (["sample", "--checkpoint", "{good}", "--out", "{dir}/d.npy"], "Is a directory"),
     "bad option": (["train", "--steps", "0"], "argument --steps"),
 }
@@ -180,7 +184,8 @@ def test_every_failure_is_one_line(case, tmp_path, checkpoints):
     (tmp_path / "d.npy").mkdir()
     (tmp_path / "locked").mkdir(mode=0o500)
     good, bad = checkpoints
-    names = dict(file=tmp_path / "file", dir=tmp_path, locked=tmp_path / "locked", good=good, bad=bad)
+    names = dict(file=tmp_path / "file", dir=tmp_path, locked=tmp_path / "locked", good=good, bad=bad,
+                 good_dir=good.parent.parent)
     out = run(*[a.format(**names) for a in args], cwd=tmp_path)
     assert out.returncode != 0
     line = one_line(out.stderr)

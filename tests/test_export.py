@@ -414,6 +414,7 @@ def test_numgan_export_failures_are_one_line(checkpoint, tmp_path):
                               text=True, timeout=120, env=env)
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     for args, message in [(["--checkpoint", str(checkpoint), "--out", "m.onnx"], "--out must end in .safetensors"),
+                          (["--checkpoint", str(checkpoint), "--out", ""], "or .pt, got ''"),
                           (["--checkpoint", str(tmp_path), "--out", "m.pt"], "is a directory"),
                           (["--checkpoint", str(tmp_path / "none.npz"), "--out", "m.pt"], "none.npz"),
                           (["--checkpoint", str(tmp_path / "junk.npz"), "--out", "m.safetensors"], "junk.npz")]:

@@ -260,6 +260,15 @@ def test_train_on_a_csv_then_sample_and_evaluate_in_its_units(tmp_path, capsys, 
     assert "changed since the run started" in capsys.readouterr().err
 
 
+def test_three_points_train_and_say_why_there_is_no_precision_or_recall(tmp_path, capsys, monkeypatch):
+    """k-nearest-neighbour radii (k = 3) need 4 points: the summary says so instead of printing nan."""
+    monkeypatch.chdir(tmp_path)
+    np.savetxt("three.csv", points(3), delimiter=",")
+    assert main(["train", "--data", "three.csv", "--steps", "5", "--no-progress", "--hidden", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "no precision or recall (they need at least 4 data points, the data have 3)" in out and "nan" not in out
+
+
 def test_train_on_a_png_folder_samples_in_zero_one(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write_pngs(tmp_path / "faces", np.random.default_rng(0).uniform(size=(6, 4, 4)))
