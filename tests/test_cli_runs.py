@@ -117,6 +117,19 @@ def test_resume_refuses_other_settings_and_a_missing_run(tmp_path):
     assert both.returncode == 2 and "not allowed with" in one_line(both.stderr)
 
 
+def test_a_key_error_while_resuming_is_one_line_without_its_quotes(tmp_path, monkeypatch, capsys):
+    base = ["train", *TINY, "--steps", "4", "--out", str(tmp_path), "--name", "r"]
+    assert cli.main(base) == 0
+
+    def missing(path):
+        raise KeyError("the history has no array 'loss_d'")
+    monkeypatch.setattr(cli, "load_history", missing)
+    capsys.readouterr()
+    assert cli.main([*base, "--resume"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line.endswith("cannot be resumed: the history has no array 'loss_d'"), line
+
+
 def test_ctrl_c_saves_the_step_and_says_how_to_resume(tmp_path):
     args = ["train", "--steps", "1000", "--hidden", "16,16", "--batch-size", "32", "--no-progress",
             "--out", str(tmp_path), "--name", "long"]
