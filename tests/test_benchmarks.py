@@ -82,6 +82,23 @@ def test_image_quality_benchmark_refuses_what_it_cannot_run(argv, message):
     assert proc.returncode == 2 and message in proc.stderr
 
 
+def test_quality_curve_measures_g_and_its_average_at_the_steps_asked(tmp_path):
+    out = tmp_path / "curve.json"
+    script = str(ROOT / "benchmarks" / "quality_curve.py")
+    proc = subprocess.run([sys.executable, script, "--data", "digits", "--steps", "6", "--at", "3,6", "--set", "width=4",
+                           "--set", "ema=0.9", "--out", str(out)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    run = json.loads(out.read_text())
+    assert (run["arch"], run["steps"], run["overrides"]) == ("dcgan", 6, {"width": 4, "ema": 0.9})
+    assert [e["step"] for e in run["evals"]] == [3, 6]
+    assert all(1 <= e[row]["classifier_score"] <= 10 for e in run["evals"] for row in ("ema", "raw"))
+    assert len(proc.stdout.splitlines()) == 2
+    for argv, message in [(["--at", "5,3"], "increasing positive steps"), (["--steps", "4", "--at", "3,6"],
+                                                                              "within the run's 4 steps")]:
+        bad = subprocess.run([sys.executable, script, *argv], capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert bad.returncode == 2 and message in bad.stderr
+
+
 def test_set_option_parses_json_or_keeps_text():
     import argparse
 
