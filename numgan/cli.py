@@ -5,7 +5,7 @@
   into ``runs/<name>/``; ``--data FILE`` trains on the user's own ``.npy``, ``.npz``, ``.csv`` of points or
   folder of grey PNG images, standardised (:mod:`numgan.data.user_files`);
   ``--arch dcgan`` trains the convolutional networks of :mod:`numgan.dcgan` on an image set
-  (``numgan.recipes.DCGAN_RECIPES``, not tuned yet);
+  (``numgan.recipes.DCGAN_RECIPES``, below the MLP recipes' quality so far);
 * ``numgan sample``: draw samples from a checkpoint into a ``.npy`` or ``.png``;
 * ``numgan evaluate``: mode metrics of a checkpoint;
 * ``numgan export``: a checkpoint's networks as a ``.safetensors`` or PyTorch ``.pt`` file (``docs/export.md``);
@@ -168,7 +168,7 @@ def add_train_parser(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--arch", choices=["mlp", "dcgan"],
                    help="the networks: mlp (dense layers, default) or dcgan (images only: transposed "
                         "convolutions and batch norm in G, strided convolutions in D; numgan.dcgan); the dcgan "
-                        "recipes are not tuned yet")
+                        "recipes are below the mlp ones' quality so far (docs: results)")
     p.add_argument("--width", type=_positive_int,
                    help="--arch dcgan: channels of G's last and D's first hidden layer (the others have twice "
                         "as many; default: the recipe's)")
