@@ -1,4 +1,5 @@
 import shutil
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -24,3 +25,21 @@ def instructor(tmp_path_factory) -> Path:
     shutil.copytree(ROOT / "numgan", root / "numgan", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copy2(ROOT / "setup.cfg", root / "setup.cfg")
     return root
+
+
+@pytest.fixture
+def python_sigint():
+    """Python's own Ctrl-C handler for the test, put back after it.
+
+    A process started with SIGINT ignored (``pytest ... &`` in a script, ``nohup``) keeps it ignored, and
+    then :func:`numgan.train.fit` rightly leaves it so: the Ctrl-C tests set the precondition they test.
+    Their subprocesses get it from ``preexec_fn=default_sigint`` (below).
+    """
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` of a subprocess that must see Ctrl-C: SIGINT back to its default, so Python handles it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

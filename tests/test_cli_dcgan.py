@@ -51,7 +51,8 @@ def test_sample_draws_a_grid_from_a_dcgan_checkpoint(tiny_run, tmp_path, capsys)
     assert (tmp_path / "s.png").stat().st_size > 0
 
 
-def test_an_interrupted_dcgan_run_resumed_ends_as_the_uninterrupted_one(tiny_run, tmp_path, monkeypatch, capsys):
+def test_an_interrupted_dcgan_run_resumed_ends_as_the_uninterrupted_one(tiny_run, tmp_path, monkeypatch, capsys,
+                                                                        python_sigint):
     with monkeypatch.context() as m:
         _interrupt_at(m, 7, hard=False)
         assert cli.main([*TINY, "--out", str(tmp_path)]) == 130

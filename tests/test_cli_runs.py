@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import default_sigint
 from numgan import cli
 from numgan._npz import write_npz
 from numgan.checkpoint import load_checkpoint, load_history, read_checkpoint
@@ -83,7 +84,8 @@ def _outputs(run_dir):
 
 
 @pytest.mark.parametrize("hard, saved", [(False, 13), (True, 12)])
-def test_an_interrupted_run_resumed_ends_as_the_uninterrupted_one(tmp_path, monkeypatch, capsys, hard, saved):
+def test_an_interrupted_run_resumed_ends_as_the_uninterrupted_one(tmp_path, monkeypatch, capsys, hard, saved,
+                                                                  python_sigint):
     common = ["train", *TINY, "--ema", "0.9", "--out"]         # the ring recipe: R1, decay from step 20, EMA
     assert cli.main([*common, str(tmp_path / "a"), "--name", "r"]) == 0
     with monkeypatch.context() as m:
@@ -134,7 +136,7 @@ def test_ctrl_c_saves_the_step_and_says_how_to_resume(tmp_path):
     args = ["train", "--steps", "1000", "--hidden", "16,16", "--batch-size", "32", "--no-progress",
             "--out", str(tmp_path), "--name", "long"]
     proc = subprocess.Popen([sys.executable, "-m", "numgan.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=ENV)
+                            stderr=subprocess.PIPE, text=True, env=ENV, preexec_fn=default_sigint)
     checkpoint = tmp_path / "long" / "checkpoint.npz"
     deadline = time.monotonic() + 120
     while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -223,7 +225,7 @@ def test_fit_names_checkpoint_every_without_a_path_and_a_sampler_of_the_wrong_si
         fit(small_gan(), five_rows, steps=2, batch_size=16, progress=False)
 
 
-def test_fit_saves_the_last_completed_step_on_ctrl_c(tmp_path):
+def test_fit_saves_the_last_completed_step_on_ctrl_c(tmp_path, python_sigint):
     data = ring(200, rng=np.random.default_rng(0))
     path = tmp_path / "ck.npz"
 
