@@ -80,7 +80,7 @@ RECIPES["fashion"] = copy.deepcopy(RECIPES["mnist"])       # not tuned: no Fashi
 #: :func:`numgan.dcgan.dcgan_discriminator` of ``width`` channels), per image data set. Both stay below the
 #: MLP recipes (docs/results.md, "The DCGAN recipes: tuning runs"). Digits: width 32, R1 1, learning rates
 #: 1e-3, EMA 0.99, 8000 steps of batch 64: classifier score 8.24 over seeds 0-2 (the MLP recipe: 9.01),
-#: about 5 minutes a run; the first setting (EMA 0.999, 3000 steps) gave 7.53, and of six changes tried at
+#: about 5 minutes a run; the first setting (EMA 0.999, 3000 steps) gave 7.53, and of five changes tried at
 #: 2500 steps none did better. MNIST: the DCGAN paper's Adam betas (0.5, 0.999) and batch 64, the MNIST MLP
 #: recipe's lazy R1 (every 16 steps), width 32 and 4000 steps to stay within 10 minutes: score 6.47 and
 #: Frechet distance 13.72 on seed 0 (the MLP recipe: 8.52 and 4.25); none of five changes did much
