@@ -100,6 +100,11 @@ def main(argv=None) -> dict:
     if args.arch == "dcgan" and args.only and set(args.only) & set(conditional):
         parser.error(f"--arch dcgan has no conditional recipe: leave out {', '.join(conditional)}")
     experiments = args.only or [e for e in EXPERIMENTS if args.arch == "mlp" or e not in conditional]
+    for e in experiments:                       # a bad --set is one line here, not a traceback from a worker
+        try:
+            resolve_recipe(EXPERIMENTS[e][0], conditional=EXPERIMENTS[e][1], arch=args.arch, **dict(args.set))
+        except (ValueError, TypeError) as err:
+            parser.error(f"--set: {err}")
     out = Path(args.out or f"benchmarks/results/image_quality{'_dcgan' if args.arch == 'dcgan' else ''}.json")
     seeds = range(args.first_seed, args.first_seed + (1 if args.quick else args.seeds))
     jobs = [{"experiment": e, "arch": args.arch, "seed": s, "steps": 50 if args.quick else None,

@@ -59,8 +59,11 @@ def main(argv=None) -> dict:
     add_set_option(parser)
     args = parser.parse_args(argv)
     overrides = dict(args.set)
-    recipe = resolve_recipe(args.data, arch=args.arch, **overrides)
-    steps = args.steps or recipe.loop["steps"]
+    try:
+        recipe = resolve_recipe(args.data, arch=args.arch, **overrides)
+    except (ValueError, TypeError) as err:
+        parser.error(f"--set: {err}")
+    steps = recipe.loop["steps"] if args.steps is None else args.steps
     at = args.at or [steps]
     if steps < 1 or args.seed < 0 or at[-1] > steps:
         parser.error(f"--steps must be positive, --seed at least 0 and --at within the run's {steps} steps, "

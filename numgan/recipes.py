@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_rng
+from ._checks import check_in_range, check_int, check_rng
 from .data.image_sets import IMAGE_SHAPES
 from .dcgan import dcgan_discriminator, dcgan_generator
 from .gan import GAN, GANConfig
@@ -232,6 +232,8 @@ def resolve_recipe(data: str, conditional: bool = False, arch: str = "mlp", **ov
     config = GANConfig(**gan)
 
     loop = {**base["loop"], **{k: overrides[k] for k in LOOP_KEYS if k in overrides}}
+    loop["steps"], loop["batch_size"] = check_int(loop["steps"], "steps"), check_int(loop["batch_size"], "batch_size")
+    loop["decay_from"] = check_in_range(loop["decay_from"], "decay_from", 0.0, float("inf"))
     if loop["batch_size"] % config.pack:
         raise ValueError(f"batch_size must be a multiple of pack {config.pack}, got {loop['batch_size']}")
     return Recipe(data, networks, config, loop)

@@ -1,6 +1,7 @@
 import shutil
 import signal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -43,3 +44,25 @@ def python_sigint():
 def default_sigint() -> None:
     """``preexec_fn`` of a subprocess that must see Ctrl-C: SIGINT back to its default, so Python handles it."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def passed_parts(result: dict[str, Any]) -> set[str]:
+    """The names of the parts a self-check result passed."""
+    return {p["part"] for p in result["parts"] if p["passed"]}
+
+
+def assert_a_bug_loses_its_part_only(monkeypatch: pytest.MonkeyPatch, name: str,
+                                     patches: list[tuple[Any, str, Any]], failing: str) -> None:
+    """With ``patches`` (owner, attribute, buggy function) applied, exercise ``name`` loses part ``failing``
+    (0 points and a one-line message) and keeps every other part."""
+    from numgan.course.exercises import exercise
+    from numgan.course.selfcheck import run_check
+    for owner, attr, fn in patches:
+        monkeypatch.setattr(owner, attr, fn)
+    result = run_check(name)
+    assert result["status"] == "failed", result
+    others = {p.name for p in exercise(name).parts} - {failing}
+    assert passed_parts(result) == others, result
+    failed = next(p for p in result["parts"] if p["part"] == failing)
+    assert failed["points"] == 0 and failed["message"] and "\n" not in failed["message"], failed
+    assert result["points"] == exercise(name).points - failed["max_points"]

@@ -75,6 +75,8 @@ def test_image_quality_benchmark_runs_the_dcgan_recipe_on_chosen_seeds(tmp_path)
     (["--arch", "dcgan", "--only", "conditional-digits"], "no conditional recipe"),
     (["--seeds", "0"], "--seeds must be at least 1"),
     (["--first-seed", "-1"], "--first-seed at least 0"),
+    (["--arch", "dcgan", "--only", "digits", "--set", "hidden=[8]"], "--set: "),
+    (["--only", "digits", "--set", "steps=-5"], "--set: "),
 ])
 def test_image_quality_benchmark_refuses_what_it_cannot_run(argv, message):
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "image_quality.py"), *argv],
@@ -93,8 +95,11 @@ def test_quality_curve_measures_g_and_its_average_at_the_steps_asked(tmp_path):
     assert [e["step"] for e in run["evals"]] == [3, 6]
     assert all(1 <= e[row]["classifier_score"] <= 10 for e in run["evals"] for row in ("ema", "raw"))
     assert len(proc.stdout.splitlines()) == 2
-    for argv, message in [(["--at", "5,3"], "increasing positive steps"), (["--steps", "4", "--at", "3,6"],
-                                                                              "within the run's 4 steps")]:
+    for argv, message in [(["--at", "5,3"], "increasing positive steps"),
+                          (["--steps", "4", "--at", "3,6"], "within the run's 4 steps"),
+                          (["--steps", "0"], "--steps must be positive"),
+                          (["--set", "width=abc"], "--set: width must be a positive integer"),
+                          (["--set", "nonsense=1"], "--set: unknown recipe settings")]:
         bad = subprocess.run([sys.executable, script, *argv], capture_output=True, text=True, timeout=60, cwd=ROOT)
         assert bad.returncode == 2 and message in bad.stderr
 

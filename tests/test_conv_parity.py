@@ -27,6 +27,27 @@ def leaf(a):
     return torch.tensor(a, dtype=torch.float64, requires_grad=True)
 
 
+def backward_matches(rng, layer, cache, ty, leaves):
+    """numgan's backward of a random ``dy`` against autograd's: ``dx`` and each named parameter's grad."""
+    dy = rng.standard_normal(tuple(ty.shape))
+    (ty * torch.tensor(dy)).sum().backward()
+    dx, grads = layer.backward(dy, cache)
+    close(dx, leaves["x"].grad)
+    for name, tensor in leaves.items():
+        if name != "x":
+            close(grads[name], tensor.grad)
+
+
+def random_batchnorm(rng, **options):
+    """A float64 BatchNorm of 4 channels with random gamma, beta and running statistics."""
+    bn = BatchNorm(4, dtype=np.float64, **options)
+    bn.params["gamma"][...] = rng.uniform(0.5, 2, 4)
+    bn.params["beta"][...] = rng.standard_normal(4)
+    bn.buffers["running_mean"][...] = rng.standard_normal(4)
+    bn.buffers["running_var"][...] = rng.uniform(0.5, 2, 4)
+    return bn
+
+
 @pytest.mark.parametrize("k, s, p", CASES)
 @pytest.mark.parametrize("cls, torch_fn", [(Conv2d, "conv2d"), (ConvTranspose2d, "conv_transpose2d")])
 def test_convolutions_match_pytorch(rng, cls, torch_fn, k, s, p):
@@ -37,21 +58,12 @@ def test_convolutions_match_pytorch(rng, cls, torch_fn, k, s, p):
     tx, tW, tb = leaf(x), leaf(layer.params["W"]), leaf(layer.params["b"])
     ty = getattr(F, torch_fn)(tx, tW, tb, stride=s, padding=p)
     close(y, ty)
-    dy = rng.standard_normal(y.shape)
-    (ty * torch.tensor(dy)).sum().backward()
-    dx, grads = layer.backward(dy, cache)
-    close(dx, tx.grad)
-    close(grads["W"], tW.grad)
-    close(grads["b"], tb.grad)
+    backward_matches(rng, layer, cache, ty, {"x": tx, "W": tW, "b": tb})
 
 
 @pytest.mark.parametrize("shape", [(6, 4), (3, 4, 5, 3)], ids=["1-D", "2-D"])
 def test_batchnorm_training_mode_matches_pytorch(rng, shape):
-    bn = BatchNorm(4, momentum=0.3, eps=1e-4, dtype=np.float64)
-    bn.params["gamma"][...] = rng.uniform(0.5, 2, 4)
-    bn.params["beta"][...] = rng.standard_normal(4)
-    bn.buffers["running_mean"][...] = rng.standard_normal(4)
-    bn.buffers["running_var"][...] = rng.uniform(0.5, 2, 4)
+    bn = random_batchnorm(rng, momentum=0.3, eps=1e-4)
     t_mean = torch.tensor(bn.buffers["running_mean"].copy())
     t_var = torch.tensor(bn.buffers["running_var"].copy())
     x = 2 * rng.standard_normal(shape) + 1
@@ -61,33 +73,19 @@ def test_batchnorm_training_mode_matches_pytorch(rng, shape):
     close(y, ty)
     close(bn.buffers["running_mean"], t_mean)                 # PyTorch updates its buffers in place
     close(bn.buffers["running_var"], t_var)
-    dy = rng.standard_normal(shape)
-    (ty * torch.tensor(dy)).sum().backward()
-    dx, grads = bn.backward(dy, cache)
-    close(dx, tx.grad)
-    close(grads["gamma"], tg.grad)
-    close(grads["beta"], tb.grad)
+    backward_matches(rng, bn, cache, ty, {"x": tx, "gamma": tg, "beta": tb})
 
 
 @pytest.mark.parametrize("shape", [(6, 4), (3, 4, 5, 3)], ids=["1-D", "2-D"])
 def test_batchnorm_eval_mode_matches_pytorch(rng, shape):
-    bn = BatchNorm(4, dtype=np.float64).eval()
-    bn.params["gamma"][...] = rng.uniform(0.5, 2, 4)
-    bn.params["beta"][...] = rng.standard_normal(4)
-    bn.buffers["running_mean"][...] = rng.standard_normal(4)
-    bn.buffers["running_var"][...] = rng.uniform(0.5, 2, 4)
+    bn = random_batchnorm(rng).eval()
     x = rng.standard_normal(shape)
     tx, tg, tb = leaf(x), leaf(bn.params["gamma"]), leaf(bn.params["beta"])
     ty = F.batch_norm(tx, torch.tensor(bn.buffers["running_mean"]), torch.tensor(bn.buffers["running_var"]),
                       tg, tb, training=False, eps=1e-5)
     y, cache = bn.forward(x)
     close(y, ty)
-    dy = rng.standard_normal(shape)
-    (ty * torch.tensor(dy)).sum().backward()
-    dx, grads = bn.backward(dy, cache)
-    close(dx, tx.grad)
-    close(grads["gamma"], tg.grad)
-    close(grads["beta"], tb.grad)
+    backward_matches(rng, bn, cache, ty, {"x": tx, "gamma": tg, "beta": tb})
 
 
 def test_the_modules_agree_with_torch_nn_layers(rng):

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
+from conftest import assert_a_bug_loses_its_part_only
 from numgan import conv
 from numgan.course.answers import expected
 from numgan.course.compare import PartResult
@@ -38,10 +39,6 @@ def judge(name: str, seed: int, got: dict[str, Any] | None = None) -> list[PartR
     if got is None:
         got = run_probe(name, {k: v.copy() for k, v in inputs.items()})
     return the_task.judge(inputs, got, expected(name, inputs))
-
-
-def passed_parts(result: dict[str, Any]) -> set[str]:
-    return {p["part"] for p in result["parts"] if p["passed"]}
 
 
 # -- the table and the blocks ------------------------------------------------------------------------------
@@ -192,15 +189,7 @@ def test_the_full_convolution_with_the_flipped_kernel_is_right():
 @pytest.mark.parametrize("name, bug, patches, failing", BUGS, ids=[f"{b[0]}: {b[1]}" for b in BUGS])
 def test_a_bug_loses_its_part_only(monkeypatch: pytest.MonkeyPatch, name: str, bug: str,
                                    patches: list[tuple[Any, str, Any]], failing: str) -> None:
-    for owner, attr, fn in patches:
-        monkeypatch.setattr(owner, attr, fn)
-    result = run_check(name)
-    assert result["status"] == "failed", result
-    others = {p.name for p in exercise(name).parts} - {failing}
-    assert passed_parts(result) == others, result
-    failed = next(p for p in result["parts"] if p["part"] == failing)
-    assert failed["points"] == 0 and failed["message"] and "\n" not in failed["message"], failed
-    assert result["points"] == exercise(name).points - failed["max_points"]
+    assert_a_bug_loses_its_part_only(monkeypatch, name, patches, failing)
 
 
 # -- the edition and the grader ------------------------------------------------------------------------------

@@ -87,3 +87,11 @@ def test_the_override_policy():
         resolve_recipe("ring", pack=3)
     # resolving never changes the table
     assert RECIPES["ring"]["gan"] == ring and resolve_recipe("ring").gan.penalty == "r1"
+
+
+@pytest.mark.parametrize("key, value, match", [("steps", -5, "steps"), ("steps", 1.5, "steps"),
+                                               ("batch_size", 0, "batch_size"), ("decay_from", -0.5, "decay_from"),
+                                               ("decay_from", "half", "decay_from")])
+def test_bad_loop_settings_are_named(key, value, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        resolve_recipe("digits", **{key: value})
