@@ -339,7 +339,7 @@ def main(argv=None) -> int:
     if args.quick:
         args.batches, args.steps, args.warmup, args.threads = [16], 3, 1, [1]
     try:
-        import torch  # noqa: F401
+        import torch
     except ImportError:
         print("step_time.py compares numgan with PyTorch, which is not installed.\n"
               "Install the optional extra:  pip install -e \".[bench]\"  (torch==2.13.0, CPU build)",
@@ -365,7 +365,7 @@ def main(argv=None) -> int:
               f"{r['ratio']:6.2f} {r['gemm_gflops']:12.1f} {100 * r['fraction_of_gemm_rate']:13.1f}% "
               f"{100 * r['gemms_alone_fraction']:10.1f}% {r['gemms_alone_ms']:15.2f} {r['torch_gemms_alone_ms']:7.2f} "
               f"{r['gemms_alone_over_torch_step']:24.2f}")
-    print(f"\nprofile of numgan's step (median ms): products = the GEMMs alone, optimizer = both Adam steps "
+    print("\nprofile of numgan's step (median ms): products = the GEMMs alone, optimizer = both Adam steps "
           "timed inside the step, rest = step - products - optimizer")
     print(f"{'arch':10s} {'batch':>5s} {'threads':>7s} {'step':>7s} {'products':>8s} {'optimizer':>9s} {'rest':>6s} "
           f"{'step / products':>15s} {'products in step':>16s} {'outside products':>16s}")
@@ -376,7 +376,6 @@ def main(argv=None) -> int:
     print("(products in step: the matrix products timed where they run inside numgan's step, by a shim of this "
           "benchmark; outside products = 1 - products in step / step)")
     import numpy as np
-    import torch
     report = {"date": date.today().isoformat(),
               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                          f"NumPy {np.__version__}, PyTorch {torch.__version__}",
